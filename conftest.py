@@ -1,0 +1,91 @@
+"""Session-wide test servers: hypercorn over plain HTTP and over TLS (trustme)."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trustme
+
+from tests.apps import app
+from tests.servers import ServerThread
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerThread]:
+    """hypercorn over plain HTTP on loopback; `server.url` is its base URL."""
+    thread = ServerThread(app).start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """hypercorn over TLS with a trustme certificate for 127.0.0.1 and localhost."""
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    directory = tmp_path_factory.mktemp("tls")
+    certfile = directory / "server.pem"
+    keyfile = directory / "server.key"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    for pem in cert.cert_chain_pems[1:]:
+        pem.write_to_path(str(certfile), append=True)
+    cert.private_key_pem.write_to_path(str(keyfile))
+    thread = ServerThread(app, certfile=str(certfile), keyfile=str(keyfile)).start()
+    thread.url = thread.url.replace("http://", "https://")
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def client_ssl_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(context)
+    return context
+
+
+@pytest.fixture(params=["trio", "sync"])
+def make_client(request: pytest.FixtureRequest) -> Any:
+    """A factory of clients of both kinds: ``async with make_client(**kwargs) as client``."""
+    from contextlib import asynccontextmanager
+
+    import trio
+
+    import httpcore
+    from tests.clients import ClientUnderTest
+
+    kind = request.param
+
+    @asynccontextmanager
+    async def make(**kwargs: Any) -> Any:
+        if kind == "trio":
+            async with httpcore.TrioClient(**kwargs) as client:
+                yield ClientUnderTest(kind, client)
+        else:
+            sync_client = httpcore.Client(**kwargs)
+            try:
+                yield ClientUnderTest(kind, sync_client)
+            finally:
+                await trio.to_thread.run_sync(sync_client.close)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: Any) -> Any:
+    """A client of each kind with default settings."""
+    async with make_client() as client:
+        yield client

@@ -1,0 +1,116 @@
+"""httpcore: a trio-native HTTP/1.1 client with strict timeouts.
+
+`TrioClient` is the engine, for trio programs; `Client` is the blocking API
+running the same engine in a background trio thread; `get`, `post`, ... send
+one request with a short-lived `Client`.
+"""
+
+from ._auth import Auth, BasicAuth, DigestAuth, FunctionAuth
+from ._client import TrioClient
+from ._config import (
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_POOL_LIMITS,
+    DEFAULT_TIMEOUT_CONFIG,
+    PoolLimits,
+    SSLConfig,
+    TimeoutConfig,
+)
+from ._cookies import Cookies
+from ._exceptions import (
+    CloseError,
+    ConnectError,
+    ConnectTimeout,
+    CookieConflict,
+    DecodingError,
+    HTTPError,
+    HTTPStatusError,
+    InvalidURL,
+    LocalProtocolError,
+    NetworkError,
+    PoolTimeout,
+    ProtocolError,
+    ProxyError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    RequestError,
+    RequestNotRead,
+    ResponseClosed,
+    ResponseNotRead,
+    StreamConsumed,
+    StreamError,
+    TimeoutException,
+    TooManyRedirects,
+    TransportError,
+    UnsupportedProtocol,
+    WriteError,
+    WriteTimeout,
+)
+from ._headers import Headers
+from ._models import AsyncResponse, BaseResponse, Request, Response
+from ._status_codes import StatusCode, codes
+from ._sync import Client, delete, get, head, options, patch, post, put, request
+from ._urls import URL, Origin
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_MAX_REDIRECTS",
+    "DEFAULT_POOL_LIMITS",
+    "DEFAULT_TIMEOUT_CONFIG",
+    "URL",
+    "AsyncResponse",
+    "Auth",
+    "BaseResponse",
+    "BasicAuth",
+    "Client",
+    "CloseError",
+    "ConnectError",
+    "ConnectTimeout",
+    "CookieConflict",
+    "Cookies",
+    "DecodingError",
+    "DigestAuth",
+    "FunctionAuth",
+    "HTTPError",
+    "HTTPStatusError",
+    "Headers",
+    "InvalidURL",
+    "LocalProtocolError",
+    "NetworkError",
+    "Origin",
+    "PoolLimits",
+    "PoolTimeout",
+    "ProtocolError",
+    "ProxyError",
+    "ReadError",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "Request",
+    "RequestError",
+    "RequestNotRead",
+    "Response",
+    "ResponseClosed",
+    "ResponseNotRead",
+    "SSLConfig",
+    "StatusCode",
+    "StreamConsumed",
+    "StreamError",
+    "TimeoutConfig",
+    "TimeoutException",
+    "TooManyRedirects",
+    "TransportError",
+    "TrioClient",
+    "UnsupportedProtocol",
+    "WriteError",
+    "WriteTimeout",
+    "__version__",
+    "codes",
+    "delete",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
+]

@@ -1,0 +1,515 @@
+"""Authentication as sans-I/O generator flows.
+
+An `Auth` turns one request into the exchange that authenticates it. Its
+`auth_flow(request)` is a generator: it yields each request to send and is sent
+the response to it. The client drives it::
+
+    flow = auth.auth_flow(request)
+    request = next(flow)
+    while True:
+        response = send(request)
+        try:
+            request = flow.send(response)
+        except StopIteration:
+            break
+    # `response` (the last one) goes to the user
+
+Flows never touch the network, so they are tested with `next()` / `send()`.
+Requests are authenticated in place: a flow sets headers on the request it was
+given and yields that same object again when it retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import netrc
+import os
+import re
+import secrets
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import quote
+
+import idna
+
+from ._exceptions import RemoteProtocolError
+
+if TYPE_CHECKING:
+    from ._models import BaseResponse, Request
+    from ._urls import URL
+
+__all__ = [
+    "Auth",
+    "AuthTypes",
+    "BasicAuth",
+    "DigestAuth",
+    "FunctionAuth",
+    "auth_from_url",
+    "build_auth",
+    "build_basic_auth_header",
+    "netrc_credentials",
+]
+
+AuthTypes: TypeAlias = (
+    "tuple[str | bytes, str | bytes] | Callable[[Request], Request] | Auth | None"
+)
+
+
+class Auth:
+    """Base class of authentication schemes.
+
+    Subclasses override `auth_flow`. `requires_request_body` asks the client to
+    read a streamed request body into memory before the flow starts (so the flow
+    may hash it and the request may be resent); `requires_response_body` asks it
+    to read each response body before sending it to the flow.
+    """
+
+    requires_request_body = False
+    requires_response_body = False
+
+    def auth_flow(self, request: Request) -> Generator[Request, BaseResponse, None]:
+        """Yield the requests to send; each yield is answered with its response.
+
+        The default sends the request unchanged.
+        """
+        yield request
+
+
+def _latin1_or_utf8(value: str | bytes) -> bytes:
+    # Header values are decoded from bytes as ISO-8859-1 by Headers, so encoding
+    # them back that way gives exactly the bytes the server sent.
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def build_basic_auth_header(username: str | bytes, password: str | bytes) -> str:
+    """The `Authorization` value for HTTP Basic auth (RFC 7617).
+
+    Bytes are used as given. Strings are encoded as ISO-8859-1 when they can be
+    (what most servers assume) and as UTF-8 otherwise; when both are strings the
+    pair is encoded as one, so user name and password never mix encodings.
+    """
+    if isinstance(username, str) and isinstance(password, str):
+        credentials = _latin1_or_utf8(f"{username}:{password}")
+    else:
+        credentials = _latin1_or_utf8(username) + b":" + _latin1_or_utf8(password)
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
+class BasicAuth(Auth):
+    """HTTP Basic auth: sends `Authorization: Basic ...` with every request.
+
+    See `build_basic_auth_header` for how strings are encoded.
+    """
+
+    def __init__(self, username: str | bytes, password: str | bytes) -> None:
+        self._auth_header = build_basic_auth_header(username, password)
+
+    def auth_flow(self, request: Request) -> Generator[Request, BaseResponse, None]:
+        request.headers["Authorization"] = self._auth_header
+        yield request
+
+
+class FunctionAuth(Auth):
+    """Wraps a callable `func(request) -> request` as an `Auth`."""
+
+    def __init__(self, func: Callable[[Request], Request]) -> None:
+        self._func = func
+
+    def auth_flow(self, request: Request) -> Generator[Request, BaseResponse, None]:
+        yield self._func(request)
+
+
+# -- WWW-Authenticate parsing (RFC 9110 §11) ----------------------------------
+
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+# Unquoted values are accepted a little beyond `token` (servers put '/' or ':'
+# in them), but never starting with '=' so that token68 padding is not a value.
+_PARAM_RE = re.compile(rf'({_TOKEN})\s*=\s*({_QUOTED}|[^\s",=][^\s",]*)', re.DOTALL)
+_SCHEME_RE = re.compile(rf"({_TOKEN})(?:\s+(.*))?", re.DOTALL)
+_TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _split_list(value: str) -> list[str]:
+    """Split a header value on the commas that are outside quoted strings."""
+    elements: list[str] = []
+    current: list[str] = []
+    in_quotes = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif in_quotes and char == "\\":
+            escaped = True
+        elif char == '"':
+            in_quotes = not in_quotes
+        elif char == "," and not in_quotes:
+            elements.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    elements.append("".join(current))
+    return [element.strip() for element in elements if element.strip()]
+
+
+def _unquote(value: str) -> str:
+    if value.startswith('"'):
+        return _ESCAPE_RE.sub(r"\1", value[1:-1])
+    return value
+
+
+@dataclass
+class _Challenge:
+    scheme: str  # lower case
+    params: dict[str, str] = field(default_factory=dict)  # names in lower case
+    error: str | None = None
+
+    def add(self, match: re.Match[str]) -> None:
+        name = match.group(1).lower()
+        if name in self.params:
+            self.error = f"parameter {name!r} given twice"
+        self.params[name] = _unquote(match.group(2))
+
+
+def _parse_challenges(value: str) -> list[_Challenge]:
+    """Parse one `WWW-Authenticate` value into its challenges.
+
+    A challenge with broken syntax is returned with `.error` set, so a broken
+    Basic challenge does not prevent using the Digest one next to it.
+    """
+    challenges: list[_Challenge] = []
+    for element in _split_list(value):
+        param = _PARAM_RE.fullmatch(element)
+        if param is not None:
+            if challenges:
+                challenges[-1].add(param)
+            continue
+        scheme = _SCHEME_RE.fullmatch(element)
+        if scheme is not None:
+            challenge = _Challenge(scheme.group(1).lower())
+            challenges.append(challenge)
+            rest = scheme.group(2)
+            if rest is None or _TOKEN68_RE.fullmatch(rest):
+                continue
+            param = _PARAM_RE.fullmatch(rest)
+            if param is not None:
+                challenge.add(param)
+                continue
+        if challenges:
+            challenges[-1].error = f"cannot parse {element!r}"
+    return challenges
+
+
+def _parse_params(value: str) -> dict[str, str]:
+    """Parse a bare list of auth-params, such as `Authentication-Info`."""
+    params: dict[str, str] = {}
+    for element in _split_list(value):
+        match = _PARAM_RE.fullmatch(element)
+        if match is not None:
+            params[match.group(1).lower()] = _unquote(match.group(2))
+    return params
+
+
+# -- Digest (RFC 7616, RFC 2617, RFC 2069) -------------------------------------
+
+_DIGEST_ALGORITHMS = {
+    "MD5": "md5",
+    "MD5-SESS": "md5",
+    "SHA-256": "sha256",
+    "SHA-256-SESS": "sha256",
+    "SHA-512-256": "sha512_256",
+    "SHA-512-256-SESS": "sha512_256",
+}
+
+
+@dataclass
+class _DigestChallenge:
+    realm: str
+    nonce: str
+    algorithm: str | None  # as the server spelt it; None means MD5 (and is not echoed)
+    hash_name: str
+    qop: str | None  # the one we chose: "auth", "auth-int" or None (RFC 2069)
+    opaque: str | None
+    stale: bool
+    nonce_count: int = 0
+
+
+def _to_digest_challenge(challenge: _Challenge) -> _DigestChallenge:
+    """Validate a parsed Digest challenge; `RemoteProtocolError` if unusable."""
+    if challenge.error is not None:
+        raise RemoteProtocolError(f"Malformed Digest challenge: {challenge.error}")
+    params = challenge.params
+    if "nonce" not in params or "realm" not in params:
+        raise RemoteProtocolError("Malformed Digest challenge: 'realm' and 'nonce' are required")
+    algorithm = params.get("algorithm")
+    key = (algorithm or "MD5").upper()
+    hash_name = _DIGEST_ALGORITHMS.get(key)
+    if hash_name is None:
+        raise RemoteProtocolError(f"Unsupported Digest algorithm {algorithm!r}")
+    try:
+        hashlib.new(hash_name, usedforsecurity=False)
+    except ValueError:
+        raise RemoteProtocolError(
+            f"Digest algorithm {algorithm!r} is not available in this Python's OpenSSL"
+        ) from None
+    qop: str | None = None
+    if "qop" in params:
+        offered = {item.strip().lower() for item in params["qop"].split(",")}
+        # "auth" is preferred: it needs no body hash, and every server offering
+        # "auth-int" also accepts it when it lists both.
+        if "auth" in offered:
+            qop = "auth"
+        elif "auth-int" in offered:
+            qop = "auth-int"
+        else:
+            raise RemoteProtocolError(f"Unsupported Digest qop {params['qop']!r}")
+    elif key.endswith("-SESS"):
+        raise RemoteProtocolError(
+            f"Malformed Digest challenge: algorithm {algorithm!r} requires a qop"
+        )
+    return _DigestChallenge(
+        realm=params["realm"],
+        nonce=params["nonce"],
+        algorithm=algorithm,
+        hash_name=hash_name,
+        qop=qop,
+        opaque=params.get("opaque"),
+        stale=params.get("stale", "").lower() == "true",
+    )
+
+
+def _find_digest_challenge(response: BaseResponse) -> _DigestChallenge | None:
+    """The first usable Digest challenge of a response; None if it has none.
+
+    Servers may offer one Digest challenge per algorithm, most preferred first
+    (RFC 7616 §3.7); unusable ones are skipped. If every one is unusable the
+    error of the first is raised.
+    """
+    digest = [
+        challenge
+        for value in response.headers.getlist("www-authenticate")
+        for challenge in _parse_challenges(value)
+        if challenge.scheme == "digest"
+    ]
+    if not digest:
+        return None
+    first_error: RemoteProtocolError | None = None
+    for challenge in digest:
+        try:
+            return _to_digest_challenge(challenge)
+        except RemoteProtocolError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def _credential_bytes(value: str | bytes) -> bytes:
+    # RFC 7616 §4 only defines UTF-8 for user names and passwords.
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DigestAuth(Auth):
+    """HTTP Digest auth (RFC 7616, RFC 2617 and the RFC 2069 form without qop).
+
+    The first request to an origin goes without credentials; a 401 with a
+    Digest challenge is answered by resending it with `Authorization: Digest`.
+    Algorithms: MD5, MD5-sess, SHA-256, SHA-256-sess, SHA-512-256 and
+    SHA-512-256-sess; qop `auth` (preferred) and `auth-int` (hashes the
+    request body, so `requires_request_body` is set). `opaque` is echoed.
+    The user name and password are hashed as UTF-8 when given as str; a
+    non-ASCII user name is sent as `username*` (RFC 7616 §3.4.4). `userhash`
+    is not supported: the user name is always sent in clear.
+
+    The last challenge is remembered: later requests to the same origin
+    (scheme, host, port) carry credentials straight away with that nonce and an
+    increasing nonce count, and a `nextnonce` from `Authentication-Info` is
+    adopted. When credentials sent with a reused nonce get a 401 with a new
+    challenge, or any credentials get one with `stale=true`, the request is
+    retried once; a 401 otherwise ends the flow and is returned as is, as is a
+    401 without a Digest challenge.
+
+    A malformed or unsupported Digest challenge raises `RemoteProtocolError`.
+    """
+
+    requires_request_body = True
+
+    def __init__(self, username: str | bytes, password: str | bytes) -> None:
+        self._username = username
+        self._password = password
+        self._origin: tuple[str, str, int | None] | None = None
+        self._challenge: _DigestChallenge | None = None
+
+    def _get_client_nonce(self, nonce_count: int, nonce: str) -> str:
+        """A fresh random client nonce (tests override this to get fixed values)."""
+        return secrets.token_hex(16)
+
+    def auth_flow(self, request: Request) -> Generator[Request, BaseResponse, None]:
+        url = request.url
+        origin = (url.scheme, url.host, url.port)
+        credentials_sent = reused_nonce = retried = False
+        if self._challenge is not None and self._origin == origin:
+            request.headers["Authorization"] = self._authorization(request, self._challenge)
+            credentials_sent = reused_nonce = True
+        while True:
+            response = yield request
+            if response.status_code != 401:
+                self._take_next_nonce(response, origin)
+                return
+            try:
+                challenge = _find_digest_challenge(response)
+            except RemoteProtocolError as exc:
+                exc.request = request
+                raise
+            if challenge is None:
+                return
+            self._origin, self._challenge = origin, challenge
+            if credentials_sent:
+                if retried or not (reused_nonce or challenge.stale):
+                    return
+                retried = True
+            credentials_sent, reused_nonce = True, False
+            request.headers["Authorization"] = self._authorization(request, challenge)
+
+    def _take_next_nonce(self, response: BaseResponse, origin: tuple[str, str, int | None]) -> None:
+        challenge = self._challenge
+        if challenge is None or self._origin != origin:
+            return
+        info = response.headers.get("authentication-info")
+        if info is None:
+            return
+        next_nonce = _parse_params(info).get("nextnonce")
+        if next_nonce:
+            challenge.nonce = next_nonce
+            challenge.nonce_count = 0
+
+    def _authorization(self, request: Request, challenge: _DigestChallenge) -> str:
+        """The `Authorization` value answering `challenge`; bumps its nonce count."""
+
+        def digest(data: bytes) -> str:
+            return hashlib.new(challenge.hash_name, data, usedforsecurity=False).hexdigest()
+
+        challenge.nonce_count += 1
+        nc = f"{challenge.nonce_count:08x}"
+        nonce = challenge.nonce
+        cnonce = self._get_client_nonce(challenge.nonce_count, nonce)
+        uri = request.url.full_path
+
+        a1 = b":".join(
+            (
+                _credential_bytes(self._username),
+                _latin1_or_utf8(challenge.realm),
+                _credential_bytes(self._password),
+            )
+        )
+        ha1 = digest(a1)
+        if (challenge.algorithm or "").upper().endswith("-SESS"):
+            ha1 = digest(_latin1_or_utf8(f"{ha1}:{nonce}:{cnonce}"))
+        a2 = f"{request.method}:{uri}".encode()
+        if challenge.qop == "auth-int":
+            a2 += b":" + digest(request.content).encode("ascii")
+        ha2 = digest(a2)
+        if challenge.qop is None:
+            response = digest(_latin1_or_utf8(f"{ha1}:{nonce}:{ha2}"))
+        else:
+            data = f"{ha1}:{nonce}:{nc}:{cnonce}:{challenge.qop}:{ha2}"
+            response = digest(_latin1_or_utf8(data))
+
+        parts = [self._username_param(), f"realm={_quote(challenge.realm)}", f"uri={_quote(uri)}"]
+        if challenge.algorithm is not None:
+            parts.append(f"algorithm={challenge.algorithm}")
+        parts.append(f"nonce={_quote(nonce)}")
+        if challenge.qop is not None:
+            parts += [f"nc={nc}", f"cnonce={_quote(cnonce)}", f"qop={challenge.qop}"]
+        parts.append(f"response={_quote(response)}")
+        if challenge.opaque is not None:
+            parts.append(f"opaque={_quote(challenge.opaque)}")
+        return "Digest " + ", ".join(parts)
+
+    def _username_param(self) -> str:
+        raw = _credential_bytes(self._username)
+        if raw.isascii():
+            return f"username={_quote(raw.decode('ascii'))}"
+        return "username*=UTF-8''" + quote(raw, safe="")
+
+
+# -- helpers for the client ----------------------------------------------------
+
+
+def _netrc_candidates(host: str) -> list[str]:
+    """The names a host may have in a netrc file: as given, without port, as IDNA."""
+    host = host.strip().lower()
+    candidates = [host]
+    if host.startswith("["):
+        candidates.append(host[1:].partition("]")[0])
+    elif host.count(":") == 1:
+        candidates.append(host.partition(":")[0])
+    for name in list(candidates):
+        if not name.isascii():
+            with contextlib.suppress(idna.IDNAError):
+                candidates.append(idna.encode(name, uts46=True).decode("ascii"))
+    return candidates
+
+
+def netrc_credentials(host: str, netrc_file: str | None = None) -> tuple[str, str] | None:
+    """The `(login, password)` a netrc file holds for `host`, or None.
+
+    The file is `netrc_file`, else the one named by the `NETRC` environment
+    variable, else `~/.netrc`. `host` is matched case-insensitively, as given
+    and without its port (netrc has no ports); a `default` entry matches any
+    host. A missing, unreadable or malformed file gives None (never raises).
+    """
+    if netrc_file is None:
+        netrc_file = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    try:
+        parsed = netrc.netrc(netrc_file)
+    except (OSError, ValueError, netrc.NetrcParseError):
+        return None
+    machines = {name.lower(): entry for name, entry in parsed.hosts.items() if name != "default"}
+    entry = next(
+        (machines[name] for name in _netrc_candidates(host) if name in machines),
+        parsed.hosts.get("default"),
+    )
+    if entry is None:
+        return None
+    login, _, password = entry
+    return (login, password or "")
+
+
+def auth_from_url(url: URL) -> BasicAuth | None:
+    """Basic auth from the (percent-decoded) credentials of `url`, or None."""
+    if not url.username and not url.password:
+        return None
+    return BasicAuth(url.username, url.password)
+
+
+def build_auth(value: AuthTypes) -> Auth | None:
+    """Turn any accepted `auth=` value into an `Auth` (None stays None).
+
+    A `(username, password)` tuple gives `BasicAuth`, an `Auth` is returned
+    as is, any other callable gives `FunctionAuth`; anything else raises
+    `TypeError`.
+    """
+    if value is None or isinstance(value, Auth):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise TypeError(f"auth tuple must be (username, password), got {len(value)} items")
+        return BasicAuth(value[0], value[1])
+    if callable(value):
+        return FunctionAuth(value)
+    raise TypeError(
+        f"auth must be a (username, password) tuple, an Auth or a callable, "
+        f"not {type(value).__name__}"
+    )

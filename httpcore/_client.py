@@ -1,0 +1,509 @@
+"""`TrioClient`: the engine every client of httpcore runs.
+
+A request goes down four layers, each a loop or a single call:
+`send` (timeouts, reading the body unless streaming) → redirects (SPEC §6,
+each hop a fresh request from `build_redirect_request`) → auth flow (a
+generator that may answer a challenge) → one exchange through the dispatch
+(the pool, or a user-supplied dispatch). Cookies are taken from every
+response into the client's jar.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, Protocol
+
+import trio
+
+from ._auth import Auth, auth_from_url, build_auth, netrc_credentials
+from ._config import (
+    DEFAULT_MAX_REDIRECTS,
+    DEFAULT_POOL_LIMITS,
+    DEFAULT_TIMEOUT_CONFIG,
+    PoolLimits,
+    SSLConfig,
+    TimeoutConfig,
+)
+from ._cookies import Cookies
+from ._decoders import accept_encoding_header
+from ._exceptions import RequestError, TooManyRedirects, UnsupportedProtocol
+from ._headers import Headers
+from ._http11 import HTTP11Connection
+from ._models import AsyncResponse, Request
+from ._network import NetworkStream
+from ._pool import Connection, ConnectionPool, PoolStatistics
+from ._redirects import build_redirect_request, is_same_origin_for_credentials
+from ._urls import URL
+from ._version import __version__
+
+USER_AGENT = f"python-httpcore/{__version__}"
+# A redirect's body is read (so its connection can be reused) up to this size.
+MAX_REDIRECT_BODY_DRAIN = 1 << 20
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+class Dispatch(Protocol):
+    """The network stack under a client: anything that sends one request."""
+
+    async def send(
+        self, request: Request, *, verify: Any, cert: Any, timeout: TimeoutConfig
+    ) -> AsyncResponse: ...
+
+    async def close(self) -> None: ...
+
+
+class NetworkDispatch:
+    """The default dispatch: a `ConnectionPool` over TCP and TLS."""
+
+    def __init__(self, *, pool_limits: PoolLimits, http2: bool, trust_env: bool) -> None:
+        self._pool_limits = pool_limits
+        # ALPN offers HTTP/1.1 only until this engine speaks HTTP/2.
+        self._http2 = False
+        self._trust_env = trust_env
+        self.pool = ConnectionPool(pool_limits, self._open_connection)
+        self._ssl_configs: dict[tuple[Any, Any], SSLConfig] = {}
+
+    def _ssl_config(self, verify: Any, cert: Any) -> SSLConfig:
+        try:
+            return self._ssl_configs[verify, cert]
+        except KeyError:
+            config = SSLConfig(
+                verify=verify, cert=cert, trust_env=self._trust_env, http2=self._http2
+            )
+            self._ssl_configs[verify, cert] = config
+            return config
+        except TypeError:  # an unhashable `cert` such as a list
+            return SSLConfig(verify=verify, cert=cert, trust_env=self._trust_env, http2=self._http2)
+
+    async def send(
+        self, request: Request, *, verify: Any, cert: Any, timeout: TimeoutConfig
+    ) -> AsyncResponse:
+        url = request.url
+        ssl_config = self._ssl_config(verify, cert) if url.is_ssl else None
+        key = (url.scheme, url.host, url.port, ssl_config)
+        return await self.pool.handle_request(key, request, timeout)
+
+    async def _open_connection(
+        self, key: Any, on_release: Any, timeout: TimeoutConfig
+    ) -> Connection:
+        _, host, port, ssl_config = key
+        ssl_context = ssl_config.load_ssl_context() if ssl_config is not None else None
+        stream = await NetworkStream.connect(
+            host, port, ssl_context=ssl_context, timeout=timeout.connect_timeout
+        )
+        return HTTP11Connection(stream, key, on_release, self._pool_limits.keepalive_expiry)
+
+    async def close(self) -> None:
+        await self.pool.aclose()
+
+
+class TrioClient:
+    """An HTTP client for trio programs; use it as ``async with TrioClient() as client``.
+
+    The client owns a nursery (opened by ``async with``) and the connection
+    pool. Leaving the block closes every connection. Each request enforces its
+    own timeouts with cancel scopes in the calling task; a caller's own
+    cancellation (``trio.move_on_after``) cancels the request and leaves the
+    pool consistent.
+    """
+
+    def __init__(
+        self,
+        auth: Any = None,
+        cookies: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        timeout: Any = DEFAULT_TIMEOUT_CONFIG,
+        pool_limits: PoolLimits = DEFAULT_POOL_LIMITS,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        dispatch: Dispatch | None = None,
+        *,
+        headers: Any = None,
+        params: Any = None,
+        base_url: URL | str | None = None,
+        http1: bool = True,
+        http2: bool = True,
+        proxies: Any = None,
+        trust_env: bool = True,
+    ) -> None:
+        if proxies is not None:
+            raise ValueError("proxies are not supported by this version of httpcore")
+        if not http1 and not http2:
+            raise ValueError("At least one of http1 and http2 must be enabled")
+        self.auth = build_auth(auth)
+        self.cookies = Cookies(cookies)
+        self.verify = verify
+        self.cert = cert
+        self.timeout = TimeoutConfig.coerce(timeout)
+        self.pool_limits = pool_limits
+        self.max_redirects = max_redirects
+        self.trust_env = trust_env
+        self.headers = Headers(
+            {
+                "Accept": "*/*",
+                "Accept-Encoding": accept_encoding_header(),
+                "Connection": "keep-alive",
+                "User-Agent": USER_AGENT,
+            }
+        )
+        if headers is not None:
+            self.headers.update(Headers(headers))
+        self.params = params
+        self.base_url = None if base_url is None else _as_base_url(base_url)
+        self._dispatch: Dispatch = dispatch or NetworkDispatch(
+            pool_limits=pool_limits, http2=http2, trust_env=trust_env
+        )
+        self._nursery_manager: Any = None
+        self._state = "unopened"
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def __aenter__(self) -> TrioClient:
+        if self._state != "unopened":
+            raise RuntimeError("A TrioClient can be entered only once; create a new one")
+        self._nursery_manager = trio.open_nursery()
+        self.nursery = await self._nursery_manager.__aenter__()
+        self._state = "open"
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        self._state = "closed"
+        try:
+            await self._dispatch.close()
+        finally:
+            suppress: bool | None = await self._nursery_manager.__aexit__(*exc_info)
+        return suppress
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            problem = "was never entered" if self._state == "unopened" else "is closed"
+            raise RuntimeError(
+                f"This TrioClient {problem}: use it as `async with TrioClient() as client:`"
+                " and make requests inside the block"
+            )
+
+    def statistics(self) -> PoolStatistics:
+        """The pool's counts (connections, idle, opening, waiters)."""
+        pool: ConnectionPool = getattr(self._dispatch, "pool")  # noqa: B009
+        return pool.statistics()
+
+    # -- building requests ---------------------------------------------------------
+
+    def _merge_url(self, url: URL | str) -> URL:
+        if self.base_url is None:
+            return URL(url)
+        merged = URL(url, allow_relative=True)
+        return merged if merged.is_absolute_url else merged.resolve_with(self.base_url)
+
+    def build_request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+    ) -> Request:
+        """A `Request` with the client's base URL, default headers, params and cookies."""
+        merged_url = self._merge_url(url)
+        if self.params is not None:
+            merged_url = URL(merged_url, params=self.params)
+        merged_headers = self.headers.copy()
+        if headers is not None:
+            merged_headers.update(Headers(headers))
+        return Request(
+            method,
+            merged_url,
+            params=params,
+            data=data,
+            files=files,
+            json=json,
+            headers=merged_headers,
+            cookies=self._merge_cookies(cookies),
+        )
+
+    def prepare_request(self, request: Request) -> Request:
+        """A copy of `request` with the client's default headers, params and cookies merged in."""
+        url = URL(request.url, params=self.params) if self.params is not None else request.url
+        headers = self.headers.copy()
+        headers.update(request.headers)
+        return Request(
+            request.method,
+            url,
+            headers=headers,
+            cookies=self._merge_cookies(request.cookies),
+            body=request.body,
+        )
+
+    def _merge_cookies(self, cookies: Any) -> Cookies:
+        if cookies is None or cookies is self.cookies:
+            return self.cookies
+        merged = Cookies(self.cookies)
+        merged.update(Cookies(cookies))
+        return merged
+
+    # -- sending -------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URL | str,
+        *,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        auth: Any = None,
+        stream: bool = False,
+        allow_redirects: bool = True,
+        verify: Any = None,
+        cert: Any = None,
+        timeout: Any = UNSET,
+    ) -> AsyncResponse:
+        """Build and send a request; see `send` for the keyword arguments."""
+        request = self.build_request(
+            method,
+            url,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+        )
+        return await self.send(
+            request,
+            stream=stream,
+            allow_redirects=allow_redirects,
+            auth=auth,
+            verify=verify,
+            cert=cert,
+            timeout=timeout,
+        )
+
+    async def send(
+        self,
+        request: Request,
+        *,
+        stream: bool = False,
+        allow_redirects: bool = True,
+        auth: Any = None,
+        verify: Any = None,
+        cert: Any = None,
+        timeout: Any = UNSET,
+    ) -> AsyncResponse:
+        """Send `request`, following redirects and running the auth flow.
+
+        With `stream=False` the body is read before this returns; with
+        `stream=True` the caller must read or close the response. `timeout`
+        overrides the client's for this request (`None` disables timeouts);
+        `verify`/`cert` likewise, and a connection made under other TLS
+        settings is never reused for it. Raises the SPEC §7 exceptions.
+        Cancellation cancels the request and closes its connection.
+        """
+        self._check_open()
+        settings = _Settings(
+            verify=self.verify if verify is None else verify,
+            cert=self.cert if cert is None else cert,
+            timeout=self.timeout if timeout is UNSET else TimeoutConfig.coerce(timeout),
+            auth=build_auth(auth) or self.auth,
+        )
+        response = await self._send_handling_redirects(request, settings, allow_redirects, [])
+        if not stream:
+            try:
+                await response.read()
+            finally:
+                await response.close()
+        return response
+
+    async def _send_handling_redirects(
+        self,
+        request: Request,
+        settings: _Settings,
+        allow_redirects: bool,
+        history: list[AsyncResponse],
+    ) -> AsyncResponse:
+        first_url = request.url if not history else history[0].request.url
+        while True:
+            auth = self._auth_for(request, settings, first_url)
+            response = await self._send_handling_auth(request, auth, settings)
+            response.history = list(history)
+            if not response.is_redirect:
+                return response
+            if not allow_redirects:
+                response._next = self._follow_later(response, settings, history)
+                return response
+            if len(history) >= self.max_redirects:
+                await response.close()
+                raise TooManyRedirects(
+                    f"Exceeded the maximum of {self.max_redirects} redirects", request=request
+                )
+            try:
+                next_request = build_redirect_request(request, response)
+            except RequestError as exc:
+                await response.close()
+                exc.request = exc.request or request
+                raise
+            await _drain(response)
+            history.append(response)
+            request = next_request
+
+    def _follow_later(
+        self, response: AsyncResponse, settings: _Settings, history: list[Any]
+    ) -> Any:
+        async def follow() -> AsyncResponse:
+            next_request = build_redirect_request(response.request, response)
+            await _drain(response)
+            next_response = await self._send_handling_redirects(
+                next_request, settings, False, [*history, response]
+            )
+            await next_response.read()
+            return next_response
+
+        return follow
+
+    def _auth_for(self, request: Request, settings: _Settings, first_url: URL) -> Auth | None:
+        if "authorization" in request.headers:
+            return None
+        if settings.auth is not None and is_same_origin_for_credentials(first_url, request.url):
+            return settings.auth
+        from_url = auth_from_url(request.url)
+        if from_url is not None:
+            return from_url
+        if self.trust_env:
+            credentials = netrc_credentials(request.url.host)
+            if credentials is not None:
+                return build_auth(credentials)
+        return None
+
+    async def _send_handling_auth(
+        self, request: Request, auth: Auth | None, settings: _Settings
+    ) -> AsyncResponse:
+        if auth is None:
+            return await self._send_single(request, settings)
+        if auth.requires_request_body:
+            await request.aread()
+        flow = auth.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = await self._send_single(request, settings)
+            try:
+                if auth.requires_response_body:
+                    await response.read()
+                next_request = flow.send(response)
+            except StopIteration:
+                return response
+            except BaseException:
+                await response.close()
+                raise
+            await _drain(response)
+            request = next_request
+
+    async def _send_single(self, request: Request, settings: _Settings) -> AsyncResponse:
+        if request.url.scheme not in ("http", "https"):
+            raise UnsupportedProtocol(
+                f"Unsupported URL scheme {request.url.scheme!r}: only http and https",
+                request=request,
+            )
+        started = time.perf_counter()
+        try:
+            response = await self._dispatch.send(
+                request, verify=settings.verify, cert=settings.cert, timeout=settings.timeout
+            )
+        except RequestError as exc:
+            if exc.request is None:
+                exc.request = request
+            raise
+        response.elapsed = timedelta(seconds=time.perf_counter() - started)
+        response.request = request
+        self.cookies.extract_cookies(response)
+        if request.cookies is not None and request.cookies is not self.cookies:
+            request.cookies.extract_cookies(response)
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url: URL | str, **kwargs: Any
+    ) -> AsyncIterator[AsyncResponse]:
+        """Send a request and yield its unread response; it is closed on exit."""
+        response = await self.request(method, url, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            await response.close()
+
+    async def get(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a GET request."""
+        return await self.request("GET", url, **kwargs)
+
+    async def options(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send an OPTIONS request."""
+        return await self.request("OPTIONS", url, **kwargs)
+
+    async def head(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a HEAD request (redirects are followed too)."""
+        return await self.request("HEAD", url, **kwargs)
+
+    async def post(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a POST request."""
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a PUT request."""
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a PATCH request."""
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+        """Send a DELETE request."""
+        return await self.request("DELETE", url, **kwargs)
+
+
+class _Settings:
+    __slots__ = ("auth", "cert", "timeout", "verify")
+
+    def __init__(
+        self, *, verify: Any, cert: Any, timeout: TimeoutConfig, auth: Auth | None
+    ) -> None:
+        self.verify = verify
+        self.cert = cert
+        self.timeout = timeout
+        self.auth = auth
+
+
+async def _drain(response: AsyncResponse) -> None:
+    """Read a small body of known size (so its connection is reused); close others."""
+    if response.is_stream_consumed or response.is_closed:
+        return
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= MAX_REDIRECT_BODY_DRAIN:
+        await response.read()
+    await response.close()
+
+
+def _as_base_url(url: URL | str) -> URL:
+    base = URL(url)
+    if not base.path.endswith("/"):
+        base = base.copy_with(path=base.path + "/")
+    return base
+
+
+__all__ = ["UNSET", "Dispatch", "NetworkDispatch", "TrioClient"]
+_ = Mapping

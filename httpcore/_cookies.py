@@ -1,0 +1,269 @@
+"""`Cookies`: a mutable mapping of cookie names to values over a `CookieJar`.
+
+The matching rules (domain, path, `Secure` only over https, expiry, and which
+`Set-Cookie` a server may send) are those of `http.cookiejar`'s
+`DefaultCookiePolicy`, made a little stricter: `.co.uk`-like domains and
+domains on an IP address other than the request's own are refused. There is
+no public suffix list, so a few shared suffixes (`github.io`, `*.kawasaki.jp`,
+...) are not recognised as such.
+
+`http.cookiejar` speaks urllib: two small adapters give it a urllib-shaped
+view of our requests and responses.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Iterator, MutableMapping
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+from typing import TYPE_CHECKING, TypeVar, cast, overload
+
+from ._exceptions import CookieConflict
+
+if TYPE_CHECKING:
+    from http.client import HTTPResponse
+    from typing import TypeAlias
+
+    from _typeshed import SupportsKeysAndGetItem
+
+    from ._headers import Headers
+    from ._models import BaseResponse, Request
+    from ._urls import URL
+
+    CookieTypes: TypeAlias = (
+        "Cookies | CookieJar | SupportsKeysAndGetItem[str, str] | Iterable[tuple[str, str]]"
+    )
+
+_T = TypeVar("_T")
+
+
+class _CookiePolicy(DefaultCookiePolicy):
+    """The stdlib policy, refusing `Set-Cookie` domains that are too wide.
+
+    `strict_domain` refuses `.co.uk`, `.com.au` and the like; the stdlib
+    already refuses domains without an inner dot (`.com`) and domains the
+    request host is not inside of (`other.org`). On an IP-address host a
+    `Domain` attribute must name that very address.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(strict_domain=True)
+
+    def set_ok_domain(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        if not super().set_ok_domain(cookie, request):
+            return False
+        if cookie.domain_specified:
+            host = urllib.parse.urlsplit(request.get_full_url()).hostname or ""
+            if _is_ip_address(host) and cookie.domain.lstrip(".") != host:
+                return False
+        return True
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class _RequestAdapter(urllib.request.Request):
+    """A urllib request for `url`, collecting the `Cookie` header the jar adds."""
+
+    def __init__(self, url: URL) -> None:
+        # No userinfo and no fragment: urllib would read `user@host` as the host.
+        super().__init__(f"{url.scheme}://{url.raw_host_header}{url.full_path}")
+
+
+class _ResponseAdapter:
+    """The `info().get_all()` view of our headers that `CookieJar` reads."""
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def info(self) -> _ResponseAdapter:
+        return self
+
+    def get_all(self, name: str, default: list[str]) -> list[str]:
+        return self._headers.getlist(name) or default
+
+
+class Cookies(MutableMapping[str, str]):
+    """Cookies by name, stored in an `http.cookiejar.CookieJar` (`.jar`).
+
+    Built from a dict or a list of `(name, value)` pairs (cookies for every
+    host, path `/`), from another `Cookies` (its cookies are copied into a new
+    jar), or from a `CookieJar` (used as is, with its own policy).
+
+    The mapping interface works by name: `cookies[name]` raises `KeyError`
+    when no cookie has that name and `CookieConflict` when several do (for
+    several domains or paths); iteration yields the name of every cookie.
+    """
+
+    def __init__(self, cookies: CookieTypes | None = None) -> None:
+        if isinstance(cookies, CookieJar):
+            self.jar = cookies
+        else:
+            self.jar = CookieJar(policy=_CookiePolicy())
+            self.update(cookies)
+
+    # -- exchange with requests and responses ------------------------------------
+
+    def extract_cookies(self, response: BaseResponse) -> None:
+        """Store the cookies of `response`'s `Set-Cookie` headers that its request's URL may set.
+
+        Refused cookies (foreign domain, bad path...) are dropped silently; a
+        cookie with `Max-Age=0` or an `Expires` in the past deletes the one
+        it names.
+        """
+        self._extract(response.headers, response.request.url)
+
+    def _extract(self, headers: Headers, url: URL) -> None:
+        # CookieJar.extract_cookies wants an http.client.HTTPResponse; it only
+        # calls .info().get_all() on it.
+        response = cast("HTTPResponse", _ResponseAdapter(headers))
+        self.jar.extract_cookies(response, _RequestAdapter(url))
+
+    def cookie_header_for(self, url: URL) -> str | None:
+        """The `Cookie` header value for a request to `url`; None when no cookie matches."""
+        adapter = _RequestAdapter(url)
+        self.jar.add_cookie_header(adapter)
+        return adapter.get_header("Cookie")
+
+    def set_cookie_header(self, request: Request) -> None:
+        """Set `request.headers["Cookie"]` to the cookies matching `request.url`.
+
+        The header is left alone when no cookie matches.
+        """
+        value = self.cookie_header_for(request.url)
+        if value is not None:
+            request.headers["Cookie"] = value
+
+    # -- by name, domain and path ------------------------------------------------
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        """Set a cookie; `domain=""` sends it to every host."""
+        cookie = Cookie(
+            version=0,
+            name=name,
+            value=value,
+            port=None,
+            port_specified=False,
+            domain=domain,
+            domain_specified=bool(domain),
+            domain_initial_dot=domain.startswith("."),
+            path=path,
+            path_specified=bool(path),
+            secure=False,
+            expires=None,
+            discard=True,
+            comment=None,
+            comment_url=None,
+            rest={},
+            rfc2109=False,
+        )
+        self.jar.set_cookie(cookie)
+
+    @overload
+    def get(
+        self, name: str, default: None = None, domain: str | None = None, path: str | None = None
+    ) -> str | None: ...
+
+    @overload
+    def get(
+        self, name: str, default: str | _T, domain: str | None = None, path: str | None = None
+    ) -> str | _T: ...
+
+    def get(
+        self,
+        name: str,
+        default: str | _T | None = None,
+        domain: str | None = None,
+        path: str | None = None,
+    ) -> str | _T | None:
+        """The value of the cookie `name`, or `default` when there is none.
+
+        `domain` and `path` narrow the search (a leading dot does not matter:
+        `domain="example.org"` also finds a cookie for `.example.org`). Raises `CookieConflict` when
+        several cookies match.
+        """
+        found = self._matching(name, domain, path)
+        if not found:
+            return default
+        if len(found) > 1:
+            where = ", ".join(f"{c.domain or '*'}{c.path}" for c in found)
+            raise CookieConflict(f"Several cookies named {name!r} ({where})")
+        return found[0].value or ""
+
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
+        """Remove every cookie named `name` (narrowed by `domain` and `path`)."""
+        for cookie in self._matching(name, domain, path):
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def clear(self, domain: str | None = None, path: str | None = None) -> None:
+        """Remove every cookie, or those of `domain` and/or `path`."""
+        for cookie in self._matching(None, domain, path):
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def _matching(self, name: str | None, domain: str | None, path: str | None) -> list[Cookie]:
+        # A leading dot is ignored: "example.org" finds ".example.org" and back.
+        domains = None if domain is None else {domain.lstrip("."), "." + domain.lstrip(".")}
+        return [
+            cookie
+            for cookie in list(self.jar)
+            if (name is None or cookie.name == name)
+            and (domains is None or cookie.domain in domains)
+            and (path is None or cookie.path == path)
+        ]
+
+    # -- mapping interface -------------------------------------------------------
+
+    def update(self, cookies: CookieTypes | None = None, /, **kwargs: str) -> None:
+        """Add cookies: those of a `Cookies` or `CookieJar` with their domain
+        and path, names and values of a mapping or of pairs for every host."""
+        if isinstance(cookies, Cookies):
+            cookies = cookies.jar
+        if isinstance(cookies, CookieJar):
+            for cookie in cookies:
+                self.jar.set_cookie(copy.copy(cookie))
+        elif hasattr(cookies, "keys"):
+            mapping = cast("SupportsKeysAndGetItem[str, str]", cookies)
+            for name in mapping.keys():  # noqa: SIM118 (no __iter__ promised)
+                self.set(name, mapping[name])
+        elif cookies is not None:
+            for name, value in cookies:
+                self.set(name, value)
+        for name, value in kwargs.items():
+            self.set(name, value)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        if not self._matching(name, None, None):
+            raise KeyError(name)
+        self.delete(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (cookie.name for cookie in list(self.jar))
+
+    def __len__(self) -> int:
+        return len(self.jar)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self.jar)
+
+    def __repr__(self) -> str:
+        cookies = ", ".join(
+            f"<Cookie {c.name}={c.value} for {c.domain or '*'}{c.path}>" for c in self.jar
+        )
+        return f"<Cookies[{cookies}]>"

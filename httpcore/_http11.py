@@ -1,0 +1,289 @@
+"""One HTTP/1.1 connection, driven by h11.
+
+Theory of operation: a connection carries one request at a time. The pool
+reserves it (`reserve()`), the requesting task writes the request and reads
+the response head in `handle_request()`, and the body is read by whoever
+iterates the response, one `receive` at a time, each under the read timeout.
+When the body ends cleanly and both sides may keep the connection, h11 starts
+a new cycle and the connection goes back to the pool as idle; in every other
+case (error, cancellation, a body not read to the end, `Connection: close`,
+left-over bytes, a response framed by both Content-Length and
+Transfer-Encoding) it is closed. The pool learns of either through the
+`on_release` callback, which is plain `def`, so no checkpoint separates the
+connection's state change from the pool's bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import h11
+import trio
+
+from ._config import TimeoutConfig
+from ._exceptions import LocalProtocolError, RemoteProtocolError, WriteError
+from ._headers import Headers
+from ._models import AsyncResponse, Request
+from ._network import NetworkStream
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+MAX_HEAD_SIZE = 100 * 1024
+_IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+
+
+class HTTP11Connection:
+    """An HTTP/1.1 connection that the pool hands to one request at a time."""
+
+    http_version = "HTTP/1.1"
+    max_streams = 1
+
+    def __init__(
+        self,
+        stream: NetworkStream,
+        key: Hashable,
+        on_release: Callable[[Any], None],
+        keepalive_expiry: float | None,
+    ) -> None:
+        self.key = key
+        self._stream = stream
+        self._on_release = on_release
+        self._keepalive_expiry = keepalive_expiry
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
+        self.is_closed = False
+        self.active_streams = 0
+        self.requests_handled = 0
+        self.idle_since = trio.current_time()
+        # Progress of the current request, for the pool's retry rule.
+        self.request_bytes_written = False
+        self.response_bytes_received = False
+        self._keep_alive = True
+        self._read_timeout: float | None = None
+
+    # -- what the pool asks (all plain def) ---------------------------------------
+
+    def is_available(self) -> bool:
+        return not self.is_closed and self.active_streams == 0
+
+    def is_idle(self) -> bool:
+        return not self.is_closed and self.active_streams == 0
+
+    def has_expired(self, now: float) -> bool:
+        """An idle connection past its keep-alive expiry, or one the server closed."""
+        if self._keepalive_expiry is not None and now - self.idle_since > self._keepalive_expiry:
+            return True
+        return self._stream.is_readable()
+
+    def reserve(self) -> None:
+        self.active_streams = 1
+
+    def retry_is_safe(self, request: Request) -> bool:
+        """May a request that failed here be sent again on a fresh connection?"""
+        if self.response_bytes_received or self.requests_handled < 2:
+            return False  # not a reused connection, or the server had started answering
+        if not self.request_bytes_written:
+            return True
+        return request.method in _IDEMPOTENT_METHODS and request.body.can_replay
+
+    def close_nowait(self) -> None:
+        self.is_closed = True
+        self._stream.close_nowait()
+
+    async def aclose(self) -> None:
+        self.is_closed = True
+        await self._stream.aclose()
+
+    # -- the request -----------------------------------------------------------------
+
+    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> AsyncResponse:
+        """Send `request` and read the response head; the body streams afterwards.
+
+        Any error or cancellation closes the connection and releases it to the
+        pool before it propagates.
+        """
+        self.requests_handled += 1
+        self.request_bytes_written = False
+        self.response_bytes_received = False
+        self._read_timeout = timeout.read_timeout
+        try:
+            try:
+                await self._send_request(request, timeout.write_timeout)
+            except WriteError:
+                # The server may have answered early (e.g. 413) and closed: a
+                # response waiting in the buffer is more useful than the write error.
+                if not self._stream.is_readable():
+                    raise
+                self._h11.send_failed()
+            response = await self._receive_head()
+        except BaseException:
+            self._fail()
+            raise
+        headers = Headers._from_trusted_raw(response.headers.raw_items())
+        if "content-length" in headers and "transfer-encoding" in headers:
+            self._keep_alive = False
+        return AsyncResponse(
+            response.status_code,
+            headers=headers,
+            content=_ResponseBody(self),
+            request=request,
+            protocol="HTTP/" + response.http_version.decode("ascii"),
+            # An empty reason phrase falls back to the standard one for the code.
+            reason_phrase=response.reason.decode("latin-1") or None,
+        )
+
+    async def _send_request(self, request: Request, write_timeout: float | None) -> None:
+        try:
+            head = self._h11.send(
+                h11.Request(
+                    method=request.method,
+                    target=request.url.full_path.encode("ascii"),
+                    headers=request.headers.raw,
+                )
+            )
+        except h11.LocalProtocolError as exc:
+            raise LocalProtocolError(str(exc)) from exc
+        assert head is not None
+        body = request.body
+        content = body.content
+        if content is not None:
+            # The whole request in one write: head, body and end of message.
+            data = self._encode_body(content)
+            await self._write(head + data + self._end_of_message(), write_timeout)
+            return
+        await self._write(head, write_timeout)
+        async for chunk in body:
+            if chunk:
+                await self._write(self._encode_body(chunk), write_timeout)
+        await self._write(self._end_of_message(), write_timeout)
+
+    def _encode_body(self, data: bytes) -> bytes:
+        if not data:
+            return b""
+        try:
+            encoded = self._h11.send(h11.Data(data=data))
+        except h11.LocalProtocolError as exc:
+            raise LocalProtocolError(str(exc)) from exc
+        assert encoded is not None
+        return encoded
+
+    def _end_of_message(self) -> bytes:
+        try:
+            encoded = self._h11.send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            # e.g. fewer body bytes than the Content-Length the caller set
+            raise LocalProtocolError(str(exc)) from exc
+        assert encoded is not None
+        return encoded
+
+    async def _write(self, data: bytes, timeout: float | None) -> None:
+        await self._stream.write(data, timeout)
+        self.request_bytes_written = True
+
+    async def _receive_head(self) -> h11.Response:
+        while True:
+            event = await self._next_event()
+            if isinstance(event, h11.Response):
+                return event
+            # InformationalResponse (1xx): skip, the real response follows.
+            assert isinstance(event, h11.InformationalResponse)
+
+    async def _next_event(self) -> Any:
+        while True:
+            try:
+                event = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise RemoteProtocolError(str(exc)) from exc
+            if event is h11.NEED_DATA:
+                data = await self._stream.read(self._read_timeout)
+                if data:
+                    self.response_bytes_received = True
+                try:
+                    self._h11.receive_data(data)
+                except (
+                    h11.RemoteProtocolError
+                ) as exc:  # pragma: no cover - h11 defers errors to next_event
+                    raise RemoteProtocolError(str(exc)) from exc
+                continue
+            if event is h11.PAUSED:  # pragma: no cover - only after a complete response, never read
+                raise RemoteProtocolError("unexpected data after the response")
+            return event
+
+    # -- the response body -----------------------------------------------------------
+
+    async def receive_body_chunk(self) -> bytes | None:
+        """The next chunk of body, or None at the end (the connection is then released)."""
+        try:
+            event = await self._next_event()
+        except BaseException:
+            self._fail()
+            raise
+        if isinstance(event, h11.Data):
+            return bytes(event.data)
+        if isinstance(
+            event, h11.ConnectionClosed
+        ):  # pragma: no cover - h11 reports EOF as EndOfMessage or error
+            self._fail()
+            raise RemoteProtocolError("the server closed the connection mid-response")
+        assert isinstance(event, h11.EndOfMessage)
+        self._finish()
+        return None
+
+    def _finish(self) -> None:
+        """The response is complete: back to the pool as idle, or closed."""
+        reusable = (
+            self._keep_alive
+            and self._h11.our_state is h11.DONE
+            and self._h11.their_state is h11.DONE
+            and not self._h11.trailing_data[0]
+        )
+        if not reusable:
+            self._fail()
+            return
+        self._h11.start_next_cycle()
+        self.active_streams = 0
+        self.idle_since = trio.current_time()
+        self._on_release(self)
+
+    def _fail(self) -> None:
+        """Close the connection at once and tell the pool. Idempotent."""
+        if self.is_closed:
+            return
+        if self._h11.our_state not in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR):
+            self._h11.send_failed()
+        self.active_streams = 0
+        self.close_nowait()
+        self._on_release(self)
+
+    def release_unfinished(self) -> None:
+        """The response was closed before its end: the connection cannot be reused."""
+        if self.active_streams:
+            self._fail()
+
+
+class _ResponseBody:
+    """The raw body of one response, as an async iterator the response drains."""
+
+    __slots__ = ("_connection", "_done")
+
+    def __init__(self, connection: HTTP11Connection) -> None:
+        self._connection = connection
+        self._done = False
+
+    def __aiter__(self) -> _ResponseBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        chunk = await self._connection.receive_body_chunk()
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            self._connection.release_unfinished()

@@ -1,0 +1,148 @@
+"""TCP and TLS streams, and the one place where foreign errors become ours.
+
+Every socket operation of httpcore goes through `NetworkStream`. Each call
+takes its own timeout and applies it with a cancel scope in the calling task,
+so a timeout is always enforced by the task that waits. trio, ssl and OS
+errors are turned into the SPEC §7 classes here, with the original kept as
+``__cause__``; `trio.Cancelled` is never caught.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import ssl
+
+import trio
+
+from ._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    NetworkError,
+    ReadError,
+    ReadTimeout,
+    TimeoutException,
+    WriteError,
+    WriteTimeout,
+)
+
+# How long a graceful close may take before the socket is closed outright.
+CLOSE_TIMEOUT = 1.0
+READ_SIZE = 64 * 1024
+
+
+def _describe(exc: BaseException) -> str:
+    """A message for a foreign error that names the real problem (e.g. the certificate)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate verification failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+        if isinstance(cause, OSError) and str(cause):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return str(exc) or type(exc).__name__
+
+
+def translate_error(
+    exc: BaseException, error: type[NetworkError], timeout: type[TimeoutException]
+) -> Exception:
+    """Map a trio/ssl/OS exception to ours; anything else is returned unchanged."""
+    if isinstance(exc, trio.TooSlowError):
+        return timeout(f"{timeout.__name__}: the operation timed out")
+    if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, OSError)):
+        return error(_describe(exc))
+    assert isinstance(exc, Exception)
+    return exc
+
+
+def _deadline(timeout: float | None) -> float:
+    return math.inf if timeout is None else trio.current_time() + timeout
+
+
+class NetworkStream:
+    """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
+
+    __slots__ = ("_socket", "_stream", "alpn_protocol", "is_closed")
+
+    def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
+        self._stream = stream
+        self._socket = socket
+        self.is_closed = False
+        self.alpn_protocol: str | None = None
+        if isinstance(stream, trio.SSLStream):
+            self.alpn_protocol = stream.selected_alpn_protocol()
+
+    @classmethod
+    async def connect(
+        cls,
+        host: str,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStream:
+        """Open TCP (Happy Eyeballs over every address) and, given a context, TLS.
+
+        The timeout covers the TCP connect and the TLS handshake together.
+        Raises `ConnectTimeout` or `ConnectError` (naming a certificate problem).
+        """
+        try:
+            with trio.fail_at(_deadline(timeout)):
+                tcp = await trio.open_tcp_stream(host, port)
+                stream = cls(tcp, tcp.socket)
+                if ssl_context is not None:
+                    try:
+                        return await stream.start_tls(ssl_context, server_hostname or host)
+                    except BaseException:
+                        stream.close_nowait()
+                        raise
+                return stream
+        except (trio.TooSlowError, trio.BrokenResourceError, OSError) as exc:
+            raise translate_error(exc, ConnectError, ConnectTimeout) from exc
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str) -> NetworkStream:
+        """Wrap this stream in TLS and do the handshake (timeouts: the caller's scope)."""
+        tls = trio.SSLStream(
+            self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
+        )
+        await tls.do_handshake()
+        return NetworkStream(tls, self._socket)
+
+    async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
+        """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`."""
+        try:
+            with trio.fail_at(_deadline(timeout)):
+                # trio's socket and TLS streams return bytes (typed bytes | bytearray)
+                return await self._stream.receive_some(max_bytes)  # type: ignore[return-value]
+        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise translate_error(exc, ReadError, ReadTimeout) from exc
+
+    async def write(self, data: bytes, timeout: float | None) -> None:
+        """Send all of `data`. `WriteTimeout`/`WriteError`."""
+        try:
+            with trio.fail_at(_deadline(timeout)):
+                await self._stream.send_all(data)
+        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            raise translate_error(exc, WriteError, WriteTimeout) from exc
+
+    def is_readable(self) -> bool:
+        """True if the socket has data or EOF waiting: an idle connection must not be reused."""
+        return self.is_closed or self._socket.is_readable()
+
+    def close_nowait(self) -> None:
+        """Close the socket at once, without a TLS close_notify. Never blocks or raises."""
+        self.is_closed = True
+        self._socket.close()
+
+    async def aclose(self) -> None:
+        """Close gracefully (TLS close_notify), bounded in time and shielded from cancellation."""
+        if self.is_closed:
+            return
+        self.is_closed = True
+        with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
+            with contextlib.suppress(trio.BrokenResourceError, OSError):
+                await self._stream.aclose()
+        self._socket.close()

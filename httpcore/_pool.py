@@ -1,0 +1,258 @@
+"""The connection pool, owned by a client's nursery.
+
+Theory of operation
+-------------------
+Connections are grouped by key: the origin plus the TLS settings, so a
+connection made with `verify=False` is never handed to a request that asked
+for verification. A *slot* is one connection that exists or is being opened;
+there are never more than `hard_limit` slots, nor more than `max_per_host`
+for one key.
+
+All bookkeeping is plain `def` and never awaits: choosing a connection,
+evicting an expired or surplus one (closed at once with `close_nowait()`),
+reserving a slot for a connection about to be opened, and handing a freed
+connection or slot to the first waiter that can use it. So cancellation
+cannot land in the middle of a state change. The I/O that follows a
+decision (opening a connection) is wrapped in `try/except BaseException`
+that gives the slot back.
+
+Waiters queue in FIFO order. When something frees up, the pool itself
+*grants* the connection or slot to the first waiter that can use it and
+wakes only that task (a woken trio task can no longer be cancelled out of
+its wait, so a grant is never lost). The wait is bounded by the pool
+timeout, in the waiting task.
+
+Connections report the end of each request through `_on_release` (plain
+`def` as well), whether they went idle or died.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import trio
+
+from ._config import PoolLimits, TimeoutConfig
+from ._exceptions import PoolTimeout, TimeoutException, TransportError
+from ._models import AsyncResponse, Request
+
+
+class Connection(Protocol):
+    """What the pool needs of an HTTP/1.1 or HTTP/2 connection."""
+
+    key: Hashable
+    is_closed: bool
+    requests_handled: int
+
+    def is_available(self) -> bool: ...  # can take one more request now
+    def is_idle(self) -> bool: ...  # open, with no request in flight
+    def has_expired(self, now: float) -> bool: ...  # idle too long, or closed by the peer
+    def reserve(self) -> None: ...
+    def retry_is_safe(self, request: Request) -> bool: ...
+    def close_nowait(self) -> None: ...
+    async def aclose(self) -> None: ...
+    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> AsyncResponse: ...
+
+
+@dataclass(frozen=True)
+class PoolStatistics:
+    """A snapshot of the pool: connections open, idle, opening; tasks waiting."""
+
+    connections: int
+    idle: int
+    opening: int
+    waiters: int
+
+
+class _OpenNew:
+    """A grant of a slot: the receiver must open the connection."""
+
+
+OPEN_NEW = _OpenNew()
+Grant = Connection | _OpenNew
+
+
+class _Waiter:
+    __slots__ = ("event", "grant", "key")
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.event = trio.Event()
+        self.grant: Grant | None = None
+
+
+Opener = Callable[[Hashable, "Callable[[Any], None]", TimeoutConfig], Awaitable[Connection]]
+
+
+class ConnectionPool:
+    """Connections to many origins, within the limits of a `PoolLimits`."""
+
+    def __init__(self, limits: PoolLimits, opener: Opener) -> None:
+        self._limits = limits
+        self._opener = opener
+        self._by_key: dict[Hashable, list[Connection]] = {}
+        self._opening: dict[Hashable, int] = {}
+        self._slots = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._closed = False
+
+    # -- bookkeeping: plain def, never awaits ------------------------------------
+
+    def statistics(self) -> PoolStatistics:
+        connections = [c for conns in self._by_key.values() for c in conns]
+        return PoolStatistics(
+            connections=len(connections),
+            idle=sum(1 for c in connections if c.is_idle()),
+            opening=sum(self._opening.values()),
+            waiters=len(self._waiters),
+        )
+
+    def _try_acquire(self, key: Hashable) -> Grant | None:
+        now = trio.current_time()
+        connections = self._by_key.get(key)
+        if connections:
+            # Newest first: the most recently used connection is the likeliest alive.
+            for connection in reversed(connections):
+                if not connection.is_available():
+                    continue
+                if connection.is_idle() and connection.has_expired(now):
+                    self._discard(connection)
+                    continue
+                connection.reserve()
+                return connection
+        limit = self._limits.max_per_host
+        if (
+            limit is not None
+            and len(self._by_key.get(key, ())) + self._opening.get(key, 0) >= limit
+        ):
+            return None
+        if self._slots >= self._limits.hard_limit and not self._evict_idle():
+            return None
+        self._slots += 1
+        self._opening[key] = self._opening.get(key, 0) + 1
+        return OPEN_NEW
+
+    def _evict_idle(self) -> bool:
+        """Close the longest-idle connection of any key to free a slot."""
+        idle = [c for conns in self._by_key.values() for c in conns if c.is_idle()]
+        if not idle:
+            return False
+        self._discard(min(idle, key=lambda c: getattr(c, "idle_since", 0.0)))
+        return True
+
+    def _discard(self, connection: Connection) -> None:
+        connection.close_nowait()
+        self._forget(connection)
+
+    def _forget(self, connection: Connection) -> None:
+        connections = self._by_key.get(connection.key)
+        if connections is not None and connection in connections:
+            connections.remove(connection)
+            if not connections:
+                del self._by_key[connection.key]
+            self._slots -= 1
+
+    def _give_back_slot(self, key: Hashable) -> None:
+        self._slots -= 1
+        self._opening[key] -= 1
+        if not self._opening[key]:
+            del self._opening[key]
+        self._wake_waiters()
+
+    def _register(self, connection: Connection) -> None:
+        key = connection.key
+        self._opening[key] -= 1
+        if not self._opening[key]:
+            del self._opening[key]
+        self._by_key.setdefault(key, []).append(connection)
+        connection.reserve()
+
+    def _on_release(self, connection: Connection) -> None:
+        """A connection finished a request: it went idle, or it died."""
+        if connection.is_closed:
+            self._forget(connection)
+        elif connection.is_idle():
+            idle = sum(1 for conns in self._by_key.values() for c in conns if c.is_idle())
+            if idle > self._limits.soft_limit or self._closed:
+                self._discard(connection)
+        self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        if not self._waiters:
+            return
+        still_waiting: deque[_Waiter] = deque()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            grant = self._try_acquire(waiter.key)
+            if grant is None:
+                still_waiting.append(waiter)
+                if self._slots >= self._limits.hard_limit and not self._any_available():
+                    break  # nobody else can be served either
+                continue
+            waiter.grant = grant
+            waiter.event.set()
+        still_waiting.extend(self._waiters)
+        self._waiters = still_waiting
+
+    def _any_available(self) -> bool:
+        return any(c.is_available() for conns in self._by_key.values() for c in conns)
+
+    # -- the requests --------------------------------------------------------------
+
+    async def _acquire(self, key: Hashable, timeout: TimeoutConfig) -> Connection:
+        if self._closed:
+            raise RuntimeError("The client is closed")
+        grant = self._try_acquire(key)
+        if grant is None:
+            waiter = _Waiter(key)
+            self._waiters.append(waiter)
+            try:
+                with trio.fail_after(_as_seconds(timeout.pool_timeout)):
+                    await waiter.event.wait()
+            except BaseException as exc:
+                # Never granted: trio cannot interrupt a wait once `set()` has
+                # rescheduled the task, and a grant is always followed by `set()`.
+                self._waiters.remove(waiter)
+                if isinstance(exc, trio.TooSlowError):
+                    raise PoolTimeout("No connection became free within the pool timeout") from exc
+                raise
+            grant = waiter.grant
+            assert grant is not None
+        if not isinstance(grant, _OpenNew):
+            return grant
+        try:
+            connection = await self._opener(key, self._on_release, timeout)
+        except BaseException:
+            self._give_back_slot(key)
+            raise
+        self._register(connection)
+        return connection
+
+    async def handle_request(
+        self, key: Hashable, request: Request, timeout: TimeoutConfig
+    ) -> AsyncResponse:
+        """Send `request` on a pooled connection; retry once where SPEC §6 allows."""
+        connection = await self._acquire(key, timeout)
+        try:
+            return await connection.handle_request(request, timeout)
+        except TransportError as exc:
+            if isinstance(exc, TimeoutException) or not connection.retry_is_safe(request):
+                raise
+        connection = await self._acquire(key, timeout)
+        return await connection.handle_request(request, timeout)
+
+    async def aclose(self) -> None:
+        """Close every connection; waiting requests fail. Bounded in time."""
+        self._closed = True
+        connections = [c for conns in self._by_key.values() for c in conns]
+        for connection in connections:
+            self._forget(connection)
+        for connection in connections:
+            await connection.aclose()
+
+
+def _as_seconds(timeout: float | None) -> float:
+    return float("inf") if timeout is None else timeout
