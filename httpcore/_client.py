@@ -408,8 +408,10 @@ class TrioClient:
                 next_request = flow.send(response)
             except StopIteration:
                 return response
-            except BaseException:
+            except BaseException as exc:
                 await response.close()
+                if isinstance(exc, RequestError):
+                    exc.request = exc.request or request
                 raise
             await _drain(response)
             request = next_request
@@ -426,8 +428,7 @@ class TrioClient:
                 request, verify=settings.verify, cert=settings.cert, timeout=settings.timeout
             )
         except RequestError as exc:
-            if exc.request is None:
-                exc.request = request
+            exc.request = exc.request or request
             raise
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
         response.request = request

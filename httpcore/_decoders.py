@@ -495,6 +495,14 @@ def _charset(content_type: str) -> str | None:
     return None
 
 
+def charset_encoding(content_type: str | None) -> str | None:
+    """The `charset` of a Content-Type value when it names a text codec, else None."""
+    if content_type is None:
+        return None
+    charset = _charset(content_type)
+    return charset if charset and _is_text_codec(charset) else None
+
+
 def guess_encoding(content_type: str | None, body: bytes) -> str:
     """The text encoding of a response body (SPEC §2).
 

@@ -22,6 +22,7 @@ from ._decoders import (
     MAX_CHUNK,
     IncrementalTextDecoder,
     LineDecoder,
+    charset_encoding,
     decoder_for,
     guess_encoding,
 )
@@ -51,10 +52,10 @@ _METHODS_EXPECTING_BODY = frozenset(("POST", "PUT", "PATCH"))
 def _validate_method(method: str | bytes) -> str:
     if isinstance(method, bytes):
         method = method.decode("latin-1")
-    upper = method.upper()
-    if not upper or not _TOKEN_CHARS.issuperset(upper):
+    # Checked before upper-casing: Unicode upper-cases some non-ASCII letters to ASCII.
+    if not method or not _TOKEN_CHARS.issuperset(method):
         raise LocalProtocolError(f"Invalid HTTP method {method!r}")
-    return upper
+    return method.upper()
 
 
 class Request:
@@ -135,7 +136,7 @@ class Request:
         return self.content
 
     def __repr__(self) -> str:
-        return f"<Request({self.method!r}, {str(self.url)!r})>"
+        return f"<Request({self.method!r}, {self.url!r})>"  # URL's repr masks a password
 
 
 class BaseResponse:
@@ -251,12 +252,8 @@ class BaseResponse:
 
     @property
     def charset_encoding(self) -> str | None:
-        """The `charset` of `Content-Type`, when it names a codec Python knows."""
-        content_type = self.headers.get("content-type")
-        if content_type is None:
-            return None
-        encoding = guess_encoding(content_type, b"")
-        return encoding if _has_charset(content_type) else None
+        """The `charset` of `Content-Type`, when it names a text codec Python knows."""
+        return charset_encoding(self.headers.get("content-type"))
 
     @property
     def encoding(self) -> str:
@@ -310,21 +307,8 @@ class BaseResponse:
         return self.charset_encoding or "utf-8"
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} [{self.status_code} {self.reason_phrase}]>"
-
-
-def _has_charset(content_type: str) -> bool:
-    import codecs
-
-    for param in content_type.split(";")[1:]:
-        key, _, value = param.strip().partition("=")
-        if key.strip().lower() == "charset":
-            try:
-                codecs.lookup(value.strip().strip("\"'"))
-            except LookupError:
-                return False
-            return True
-    return False
+        status = f"{self.status_code} {self.reason_phrase}".strip()
+        return f"<{type(self).__name__} [{status}]>"
 
 
 class AsyncResponse(BaseResponse):

@@ -46,13 +46,15 @@ class _Portal:
         self._failure: BaseException | None = None
         self._thread.start()
         self._started.wait()
-        if self._failure is not None:
+        if self._failure is not None:  # pragma: no cover - see _run
             raise self._failure
 
     def _run(self) -> None:
         try:
             trio.run(self._main)
-        except BaseException as exc:  # pragma: no cover - trio.run itself failing to start
+        # Entering a fresh TrioClient cannot fail, so this guards only against
+        # trio.run itself failing, which must not leave the caller waiting forever.
+        except BaseException as exc:  # pragma: no cover - not reachable through the API
             self._failure = exc
             self._started.set()
 
@@ -70,9 +72,7 @@ class _Portal:
 
         async def run_cancellable() -> T:
             with trio.CancelScope() as scope:
-                call.scope = scope
-                if call.cancel_requested:
-                    scope.cancel()
+                call.enter(scope)
                 try:
                     return await fn(*args)
                 finally:
@@ -87,13 +87,11 @@ class _Portal:
             raise
 
     def close(self) -> None:
-        if self._token is None or not self._thread.is_alive():
-            return
         assert self._stop is not None
         try:
             trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
-        except trio.RunFinishedError:  # pragma: no cover - the run ended on its own
-            return
+        except trio.RunFinishedError:  # pragma: no cover - only if the trio run itself crashed
+            pass
         self._thread.join()
 
 
@@ -108,6 +106,12 @@ class _Call:
         self.scope: trio.CancelScope | None = None
         self.cancel_requested = False
         self.done = threading.Event()
+
+    def enter(self, scope: trio.CancelScope) -> None:
+        """The call started in `scope`; a Ctrl-C that came first cancels it at once."""
+        self.scope = scope
+        if self.cancel_requested:
+            scope.cancel()
 
     def cancel(self) -> None:
         self.cancel_requested = True
@@ -160,15 +164,12 @@ class Client:
         return self._engine.headers
 
     def _get_portal(self) -> _Portal:
-        portal = self._portal
-        if portal is None:
-            with self._lock:
+        with self._lock:
+            if self._portal is None:
                 if self._closed:
                     raise RuntimeError("This Client is closed")
-                if self._portal is None:
-                    self._portal = _Portal(self._engine)
-                portal = self._portal
-        return portal
+                self._portal = _Portal(self._engine)
+            return self._portal
 
     def __enter__(self) -> Client:
         self._get_portal()

@@ -72,6 +72,12 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         status = int(query.get("status", "302"))
         await read_body(receive)
         await respond(send, status, b"redirecting", [(b"location", query["to"].encode())])
+    elif path == "/redirect-chunked":
+        # A redirect whose body has no Content-Length: the client closes it unread.
+        headers_out = [(b"location", query.get("to", "/").encode())]
+        await send({"type": "http.response.start", "status": 302, "headers": headers_out})
+        await send({"type": "http.response.body", "body": b"part", "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
     elif path.startswith("/redirect-chain/"):
         remaining = int(path.rsplit("/", 1)[1])
         location = b"/" if remaining <= 1 else f"/redirect-chain/{remaining - 1}".encode()

@@ -10,6 +10,7 @@ import pytest
 import trio
 
 import httpcore
+from httpcore._auth import build_basic_auth_header
 from tests.clients import ClientUnderTest
 from tests.servers import ServerThread
 
@@ -333,3 +334,73 @@ def test_json_and_text_on_model() -> None:
         200, headers={"content-type": "application/json"}, content=json.dumps({"a": 1}).encode()
     )
     assert response.json() == {"a": 1}
+
+
+async def test_redirect_with_unsized_body(client: ClientUnderTest, server: ServerThread) -> None:
+    response = await client.get(server.url + "/redirect-chunked?to=/")
+    assert response.text == "Hello, world!"
+    assert response.history[0].status_code == 302
+
+
+async def test_base_url_without_trailing_slash(make_client: Any, server: ServerThread) -> None:
+    async with make_client(base_url=server.url + "/sub") as client:
+        response = await client.get("echo")
+    assert response.url.path == "/sub/echo"
+    assert response.status_code == 404  # the app serves /echo only
+
+
+async def test_explicit_authorization_header_wins(make_client: Any, server: ServerThread) -> None:
+    async with make_client(auth=("user", "pass")) as client:
+        data = echoed(await client.get(server.url + "/echo", headers={"Authorization": "Bearer t"}))
+    assert data["headers"]["authorization"] == "Bearer t"
+
+
+class ResponseBodyAuth(httpcore.Auth):
+    """Reads the 401's body before answering the challenge."""
+
+    requires_response_body = True
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+
+    def auth_flow(self, request: httpcore.Request) -> Any:
+        response = yield request
+        self.seen.append(response.content)
+        request.headers["Authorization"] = build_basic_auth_header("user", "pass")
+        yield request
+
+
+async def test_auth_flow_reading_the_response_body(
+    client: ClientUnderTest, server: ServerThread
+) -> None:
+    auth = ResponseBodyAuth()
+    response = await client.get(server.url + "/basic-auth", auth=auth)
+    assert response.text == "authenticated"
+    assert auth.seen == [b""]
+
+
+class FailingAuth(httpcore.Auth):
+    def auth_flow(self, request: httpcore.Request) -> Any:
+        yield request
+        raise httpcore.RemoteProtocolError("bad challenge")
+
+
+async def test_auth_flow_error_closes_response(
+    client: ClientUnderTest, server: ServerThread
+) -> None:
+    with pytest.raises(httpcore.RemoteProtocolError, match="bad challenge") as info:
+        await client.get(server.url + "/basic-auth", auth=FailingAuth())
+    assert info.value.request is not None
+
+
+async def test_unhashable_cert_is_refused(
+    client: ClientUnderTest, tls_server: ServerThread
+) -> None:
+    with pytest.raises(TypeError):
+        await client.get(tls_server.url + "/", cert=["cert.pem", "key.pem"])
+
+
+def test_unset_repr() -> None:
+    from httpcore._client import UNSET
+
+    assert repr(UNSET) == "UNSET"

@@ -211,7 +211,6 @@ def test_pool_limits_forms(
     [
         ({"hard_limit": 0, "soft_limit": 0}, ValueError, "hard_limit must be >= 1"),
         ({"soft_limit": -1}, ValueError, "soft_limit must be >= 0"),
-        ({"soft_limit": 11, "hard_limit": 10}, ValueError, "must not be greater than hard_limit"),
         ({"max_per_host": 0}, ValueError, "max_per_host must be >= 1"),
         ({"keepalive_expiry": -1}, ValueError, "keepalive_expiry must be >= 0"),
         ({"soft_limit": 1.5}, TypeError, "soft_limit must be an int"),
@@ -794,3 +793,12 @@ def test_concurrent_loads_share_one_context(ca_file: pathlib.Path) -> None:
         thread.join()
     assert len(results) == 8
     assert all(context is results[0] for context in results)
+
+
+@pytest.mark.parametrize(
+    ("soft", "hard", "expected"), [(11, 10, 10), (10, 1, 1), (3, 10, 3), (0, 5, 0)]
+)
+def test_pool_limits_soft_limit_is_clamped_to_hard_limit(
+    soft: int, hard: int, expected: int
+) -> None:
+    assert PoolLimits(soft_limit=soft, hard_limit=hard).soft_limit == expected

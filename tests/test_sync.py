@@ -116,3 +116,17 @@ def test_unclosed_client_does_not_block_exit(server: ServerThread) -> None:
     assert result.stdout.strip() == "200"
     assert result.stderr == ""
     assert time.monotonic() - started < 10
+
+
+async def test_call_cancelled_before_it_started() -> None:
+    """A Ctrl-C that reaches the trio side before the call's scope exists still cancels it."""
+    import trio
+
+    from httpcore._sync import _Call
+
+    call = _Call()
+    call.cancel()
+    with trio.CancelScope() as scope:
+        call.enter(scope)
+        await trio.sleep_forever()
+    assert scope.cancelled_caught
