@@ -1,4 +1,4 @@
-"""httpcore: a trio-native HTTP/1.1 client with strict timeouts.
+"""httpcore: a trio-native HTTP client with strict timeouts.
 
 `TrioClient` is the engine, for trio programs; `Client` is the blocking API
 running the same engine in a background trio thread; `get`, `post`, ... send
@@ -16,6 +16,7 @@ from ._config import (
     TimeoutConfig,
 )
 from ._cookies import Cookies
+from ._dispatch import ASGIDispatch, MockDispatch
 from ._exceptions import (
     CloseError,
     ConnectError,
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_POOL_LIMITS",
     "DEFAULT_TIMEOUT_CONFIG",
     "URL",
+    "ASGIDispatch",
     "AsyncResponse",
     "Auth",
     "BaseResponse",
@@ -76,6 +78,7 @@ __all__ = [
     "Headers",
     "InvalidURL",
     "LocalProtocolError",
+    "MockDispatch",
     "NetworkError",
     "Origin",
     "PoolLimits",

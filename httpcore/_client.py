@@ -172,7 +172,7 @@ class TrioClient:
         if self._state != "unopened":
             raise RuntimeError("A TrioClient can be entered only once; create a new one")
         self._nursery_manager = trio.open_nursery()
-        self.nursery = await self._nursery_manager.__aenter__()
+        self._nursery = await self._nursery_manager.__aenter__()
         self._state = "open"
         return self
 
@@ -181,7 +181,14 @@ class TrioClient:
         try:
             await self._dispatch.close()
         finally:
-            suppress: bool | None = await self._nursery_manager.__aexit__(*exc_info)
+            try:
+                suppress: bool | None = await self._nursery_manager.__aexit__(*exc_info)
+            except BaseExceptionGroup as group:
+                # trio's nursery wraps whatever the `async with` block raised in
+                # a group; when that is all it holds, let the caller see it plain.
+                if group.exceptions != (exc_info[1],):
+                    raise
+                return False
         return suppress
 
     def _check_open(self) -> None:

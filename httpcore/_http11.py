@@ -22,7 +22,13 @@ import h11
 import trio
 
 from ._config import TimeoutConfig
-from ._exceptions import LocalProtocolError, RemoteProtocolError, WriteError
+from ._exceptions import (
+    LocalProtocolError,
+    NetworkError,
+    ProtocolError,
+    RemoteProtocolError,
+    WriteError,
+)
 from ._headers import Headers
 from ._models import AsyncResponse, Request
 from ._network import NetworkStream
@@ -83,9 +89,9 @@ class HTTP11Connection:
         """May a request that failed here be sent again on a fresh connection?"""
         if self.response_bytes_received or self.requests_handled < 2:
             return False  # not a reused connection, or the server had started answering
-        if not self.request_bytes_written:
-            return True
-        return request.method in _IDEMPOTENT_METHODS and request.body.can_replay
+        return not self.request_bytes_written or (
+            request.method in _IDEMPOTENT_METHODS and request.body.can_replay
+        )
 
     def close_nowait(self) -> None:
         self.is_closed = True
@@ -110,17 +116,17 @@ class HTTP11Connection:
         try:
             try:
                 await self._send_request(request, timeout.write_timeout)
-            except WriteError:
-                # The server may have answered early (e.g. 413) and closed: a
-                # response waiting in the buffer is more useful than the write error.
-                if not self._stream.is_readable():
-                    raise
-                self._h11.send_failed()
-            response = await self._receive_head()
+            except WriteError as write_error:
+                response = await self._receive_early_response(write_error)
+            else:
+                response = await self._receive_head()
+            raw_headers = response.headers.raw_items()
+            if _head_size(response, raw_headers) > MAX_HEAD_SIZE:
+                raise RemoteProtocolError(f"Response head larger than {MAX_HEAD_SIZE} bytes")
         except BaseException:
             self._fail()
             raise
-        headers = Headers._from_trusted_raw(response.headers.raw_items())
+        headers = Headers._from_trusted_raw(raw_headers)
         if "content-length" in headers and "transfer-encoding" in headers:
             self._keep_alive = False
         return AsyncResponse(
@@ -153,9 +159,8 @@ class HTTP11Connection:
             await self._write(head + data + self._end_of_message(), write_timeout)
             return
         await self._write(head, write_timeout)
-        async for chunk in body:
-            if chunk:
-                await self._write(self._encode_body(chunk), write_timeout)
+        async for chunk in body:  # bodies never yield empty chunks
+            await self._write(self._encode_body(chunk), write_timeout)
         await self._write(self._end_of_message(), write_timeout)
 
     def _encode_body(self, data: bytes) -> bytes:
@@ -180,6 +185,15 @@ class HTTP11Connection:
     async def _write(self, data: bytes, timeout: float | None) -> None:
         await self._stream.write(data, timeout)
         self.request_bytes_written = True
+
+    async def _receive_early_response(self, write_error: WriteError) -> h11.Response:
+        """The server may have answered early (e.g. 413) and closed before taking
+        the whole body: that response is more useful than the write error."""
+        self._h11.send_failed()
+        try:
+            return await self._receive_head()
+        except (NetworkError, ProtocolError):
+            raise write_error from None
 
     async def _receive_head(self) -> h11.Response:
         while True:
@@ -249,9 +263,7 @@ class HTTP11Connection:
     def _fail(self) -> None:
         """Close the connection at once and tell the pool. Idempotent."""
         if self.is_closed:
-            return
-        if self._h11.our_state not in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR):
-            self._h11.send_failed()
+            return  # e.g. the client closed it while a response was still being read
         self.active_streams = 0
         self.close_nowait()
         self._on_release(self)
@@ -260,6 +272,18 @@ class HTTP11Connection:
         """The response was closed before its end: the connection cannot be reused."""
         if self.active_streams:
             self._fail()
+
+
+def _head_size(response: h11.Response, raw_headers: list[tuple[bytes, bytes]]) -> int:
+    """The size of a parsed head (at least what the server sent, less optional spaces).
+
+    h11 enforces the limit only on a head still incomplete in its buffer; a
+    complete one that arrived in a single read is measured here.
+    """
+    size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
+    for name, value in raw_headers:
+        size += len(name) + len(value) + len(": \r\n")
+    return size
 
 
 class _ResponseBody:

@@ -29,6 +29,7 @@ from ._decoders import (
 from ._exceptions import (
     HTTPStatusError,
     LocalProtocolError,
+    RequestError,
     RequestNotRead,
     ResponseClosed,
     ResponseNotRead,
@@ -452,8 +453,10 @@ class _AsyncPipe:
                 if self._final is not None:
                     self._pending = iter(self._final())
                 continue
-            except BaseException:
+            except BaseException as exc:
                 await self.aclose()
+                if isinstance(exc, RequestError):
+                    exc.request = exc.request or self._response._request
                 raise
             if self._step is None:
                 return item

@@ -29,6 +29,7 @@ from ._exceptions import (
 # How long a graceful close may take before the socket is closed outright.
 CLOSE_TIMEOUT = 1.0
 READ_SIZE = 64 * 1024
+WRITE_SIZE = 64 * 1024
 
 
 def _describe(exc: BaseException) -> str:
@@ -48,13 +49,10 @@ def _describe(exc: BaseException) -> str:
 def translate_error(
     exc: BaseException, error: type[NetworkError], timeout: type[TimeoutException]
 ) -> Exception:
-    """Map a trio/ssl/OS exception to ours; anything else is returned unchanged."""
+    """Map a trio timeout, or a trio/ssl/OS failure, to one of our classes."""
     if isinstance(exc, trio.TooSlowError):
         return timeout(f"{timeout.__name__}: the operation timed out")
-    if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, OSError)):
-        return error(_describe(exc))
-    assert isinstance(exc, Exception)
-    return exc
+    return error(_describe(exc))
 
 
 def _deadline(timeout: float | None) -> float:
@@ -121,10 +119,20 @@ class NetworkStream:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
 
     async def write(self, data: bytes, timeout: float | None) -> None:
-        """Send all of `data`. `WriteTimeout`/`WriteError`."""
+        """Send all of `data`. `WriteTimeout`/`WriteError`.
+
+        The timeout bounds each wait for progress, not the whole write: a
+        large body goes out in steps of `WRITE_SIZE`, each with its own deadline.
+        """
         try:
-            with trio.fail_at(_deadline(timeout)):
-                await self._stream.send_all(data)
+            if len(data) <= WRITE_SIZE:
+                with trio.fail_at(_deadline(timeout)):
+                    await self._stream.send_all(data)
+                return
+            view = memoryview(data)
+            for start in range(0, len(view), WRITE_SIZE):
+                with trio.fail_at(_deadline(timeout)):
+                    await self._stream.send_all(view[start : start + WRITE_SIZE])
         except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise translate_error(exc, WriteError, WriteTimeout) from exc
 
@@ -139,8 +147,6 @@ class NetworkStream:
 
     async def aclose(self) -> None:
         """Close gracefully (TLS close_notify), bounded in time and shielded from cancellation."""
-        if self.is_closed:
-            return
         self.is_closed = True
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
             with contextlib.suppress(trio.BrokenResourceError, OSError):

@@ -174,11 +174,14 @@ class ConnectionPool:
         """A connection finished a request: it went idle, or it died."""
         if connection.is_closed:
             self._forget(connection)
-        elif connection.is_idle():
-            idle = sum(1 for conns in self._by_key.values() for c in conns if c.is_idle())
-            if idle > self._limits.soft_limit or self._closed:
-                self._discard(connection)
+        elif connection.is_idle() and (
+            self._closed or self._idle_count() > self._limits.soft_limit
+        ):
+            self._discard(connection)
         self._wake_waiters()
+
+    def _idle_count(self) -> int:
+        return sum(1 for conns in self._by_key.values() for c in conns if c.is_idle())
 
     def _wake_waiters(self) -> None:
         if not self._waiters:

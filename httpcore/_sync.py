@@ -21,6 +21,7 @@ The thread is a daemon: a script that never calls `close()` still exits.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -88,10 +89,9 @@ class _Portal:
 
     def close(self) -> None:
         assert self._stop is not None
-        try:
+        # RunFinishedError only if the trio run itself crashed: nothing left to stop.
+        with contextlib.suppress(trio.RunFinishedError):
             trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
-        except trio.RunFinishedError:  # pragma: no cover - only if the trio run itself crashed
-            pass
         self._thread.join()
 
 

@@ -214,12 +214,6 @@ async def test_head_of_90_KiB_is_accepted() -> None:
             assert_no_leak(client, connections=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the 100 KiB head limit is only h11's max_incomplete_event_size"
-    " (httpcore/_http11.py:54), which h11 checks while the head is still incomplete; a head of"
-    " 101 KiB whose end arrives in the same 64 KiB read that crosses 100 KiB is accepted",
-)
 async def test_head_just_over_100_KiB_is_refused() -> None:
     recorder = Recorder()
     reply = b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * (101 * 1024) + b"\r\nContent-Length: 0\r\n\r\n"
@@ -272,13 +266,6 @@ BODY_ERRORS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an error raised while reading the body has .request None:"
-    " TrioClient._send_single (httpcore/_client.py:428) sets it only around dispatch.send;"
-    " send()'s response.read() (_client.py:329), AsyncResponse.stream()/raw() and"
-    " HTTP11Connection.receive_body_chunk (_http11.py:215) never attach it",
-)
 @pytest.mark.parametrize("stream", [False, True], ids=["read", "stream"])
 @pytest.mark.parametrize("case, cls", BODY_ERRORS.values(), ids=BODY_ERRORS.keys())
 async def test_body_error_carries_the_request(
@@ -390,12 +377,6 @@ async def test_upload_never_read_is_write_timeout(server: ServerThread) -> None:
     assert recorder.connections == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: write_timeout bounds the whole send_all of a bytes body (head + body + end in"
-    " one NetworkStream.write, httpcore/_http11.py:153 -> _network.py:123), not the wait for the"
-    " next bytes (SPEC §5): a slow but steadily reading server gets WriteTimeout",
-)
 async def test_write_timeout_is_per_progress_not_per_body() -> None:
     """A server that keeps reading (64 KiB every 5 ms) never leaves the client waiting 0.3 s."""
     size = 8 << 20  # about 0.7 s at this pace, well beyond the loopback buffers
@@ -625,12 +606,6 @@ async def test_max_per_host_blocks_only_that_origin() -> None:
 # -- errors leave the client's block as themselves -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: TrioClient.__aenter__ runs the caller's block inside its trio nursery"
-    " (httpcore/_client.py:174), and trio nurseries are strict about exception groups, so any"
-    " exception leaving `async with TrioClient()` is an ExceptionGroup, not the SPEC §7 class",
-)
 async def test_error_leaves_client_block_unwrapped() -> None:
     async with raw_server(reply_once(Recorder(), b"HELLO\r\n\r\n", then="stall")) as url:
         with trio.fail_after(HANG_GUARD), pytest.raises(httpcore.RemoteProtocolError):
