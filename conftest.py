@@ -43,6 +43,35 @@ def tls_server(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iter
     thread.stop()
 
 
+def _tls_files(ca: trustme.CA, directory: Any) -> tuple[str, str]:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    certfile = directory / "server.pem"
+    keyfile = directory / "server.key"
+    cert.cert_chain_pems[0].write_to_path(str(certfile))
+    for pem in cert.cert_chain_pems[1:]:
+        pem.write_to_path(str(certfile), append=True)
+    cert.private_key_pem.write_to_path(str(keyfile))
+    return str(certfile), str(keyfile)
+
+
+@pytest.fixture(scope="session", params=["h2", "h2c"])
+def h2_server(
+    request: pytest.FixtureRequest, ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerThread]:
+    """hypercorn speaking HTTP/2, over TLS (ALPN) and in clear text (prior knowledge),
+    allowing 1,000 streams per connection."""
+    if request.param == "h2":
+        certfile, keyfile = _tls_files(ca, tmp_path_factory.mktemp("h2tls"))
+        thread = ServerThread(
+            app, certfile=certfile, keyfile=keyfile, h2_max_concurrent_streams=1000
+        ).start()
+        thread.url = thread.url.replace("http://", "https://")
+    else:
+        thread = ServerThread(app, h2_max_concurrent_streams=1000).start()
+    yield thread
+    thread.stop()
+
+
 @pytest.fixture(scope="session")
 def ca_file(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("ca") / "ca.pem"

@@ -10,6 +10,7 @@ response into the client's jar.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -29,8 +30,15 @@ from ._config import (
 )
 from ._cookies import Cookies
 from ._decoders import accept_encoding_header
-from ._exceptions import RequestError, TooManyRedirects, UnsupportedProtocol
+from ._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    RequestError,
+    TooManyRedirects,
+    UnsupportedProtocol,
+)
 from ._headers import Headers
+from ._http2 import HTTP2Connection
 from ._http11 import HTTP11Connection
 from ._models import AsyncResponse, Request
 from ._network import NetworkStream
@@ -63,14 +71,22 @@ class Dispatch(Protocol):
 
 
 class NetworkDispatch:
-    """The default dispatch: a `ConnectionPool` over TCP and TLS."""
+    """The default dispatch: a `ConnectionPool` over TCP and TLS.
 
-    def __init__(self, *, pool_limits: PoolLimits, http2: bool, trust_env: bool) -> None:
+    HTTP/2 is used when ALPN selects it on https, and with prior knowledge
+    (h2c) on http when HTTP/1.1 is disabled. Each HTTP/2 connection's reader
+    task runs in `nursery`, which the client sets when it is entered.
+    """
+
+    def __init__(
+        self, *, pool_limits: PoolLimits, http1: bool, http2: bool, trust_env: bool
+    ) -> None:
         self._pool_limits = pool_limits
-        # ALPN offers HTTP/1.1 only until this engine speaks HTTP/2.
-        self._http2 = False
+        self._http1 = http1
+        self._http2 = http2
         self._trust_env = trust_env
         self.pool = ConnectionPool(pool_limits, self._open_connection)
+        self.nursery: trio.Nursery | None = None
         self._ssl_configs: dict[tuple[Any, Any], SSLConfig] = {}
 
     def _ssl_config(self, verify: Any, cert: Any) -> SSLConfig:
@@ -91,7 +107,8 @@ class NetworkDispatch:
         url = request.url
         ssl_config = self._ssl_config(verify, cert) if url.is_ssl else None
         key = (url.scheme, url.host, url.port, ssl_config)
-        return await self.pool.handle_request(key, request, timeout)
+        may_multiplex = self._http2 and (ssl_config is not None or not self._http1)
+        return await self.pool.handle_request(key, request, timeout, may_multiplex=may_multiplex)
 
     async def _open_connection(
         self, key: Any, on_release: Any, timeout: TimeoutConfig
@@ -101,10 +118,33 @@ class NetworkDispatch:
         stream = await NetworkStream.connect(
             host, port, ssl_context=ssl_context, timeout=timeout.connect_timeout
         )
-        return HTTP11Connection(stream, key, on_release, self._pool_limits.keepalive_expiry)
+        speak_h2 = stream.alpn_protocol == "h2" or (ssl_config is None and not self._http1)
+        if not speak_h2:
+            if not self._http1:
+                stream.close_nowait()
+                raise ConnectError(f"{host}:{port} did not agree to speak HTTP/2 (ALPN)")
+            return HTTP11Connection(stream, key, on_release, self._pool_limits.keepalive_expiry)
+        connection = HTTP2Connection(
+            stream, key, on_release, self._pool_limits.keepalive_expiry, timeout.write_timeout
+        )
+        assert self.nursery is not None, "the client sets the nursery when entered"
+        try:
+            with trio.fail_after(_seconds(timeout.connect_timeout)):
+                await connection.start(self.nursery)
+        except trio.TooSlowError as exc:
+            connection.close_nowait()
+            raise ConnectTimeout("The HTTP/2 connection set-up timed out") from exc
+        except BaseException:
+            connection.close_nowait()
+            raise
+        return connection
 
     async def close(self) -> None:
         await self.pool.aclose()
+
+
+def _seconds(timeout: float | None) -> float:
+    return math.inf if timeout is None else timeout
 
 
 class TrioClient:
@@ -161,7 +201,7 @@ class TrioClient:
         self.params = params
         self.base_url = None if base_url is None else _as_base_url(base_url)
         self._dispatch: Dispatch = dispatch or NetworkDispatch(
-            pool_limits=pool_limits, http2=http2, trust_env=trust_env
+            pool_limits=pool_limits, http1=http1, http2=http2, trust_env=trust_env
         )
         self._nursery_manager: Any = None
         self._state = "unopened"
@@ -173,6 +213,8 @@ class TrioClient:
             raise RuntimeError("A TrioClient can be entered only once; create a new one")
         self._nursery_manager = trio.open_nursery()
         self._nursery = await self._nursery_manager.__aenter__()
+        if isinstance(self._dispatch, NetworkDispatch):
+            self._dispatch.nursery = self._nursery
         self._state = "open"
         return self
 

@@ -85,7 +85,7 @@ class HTTP11Connection:
     def reserve(self) -> None:
         self.active_streams = 1
 
-    def retry_is_safe(self, request: Request) -> bool:
+    def retry_is_safe(self, request: Request, error: Exception) -> bool:
         """May a request that failed here be sent again on a fresh connection?"""
         if self.response_bytes_received or self.requests_handled < 2:
             return False  # not a reused connection, or the server had started answering

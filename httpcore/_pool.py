@@ -46,12 +46,14 @@ class Connection(Protocol):
     key: Hashable
     is_closed: bool
     requests_handled: int
+    active_streams: int
+    http_version: str
 
     def is_available(self) -> bool: ...  # can take one more request now
     def is_idle(self) -> bool: ...  # open, with no request in flight
     def has_expired(self, now: float) -> bool: ...  # idle too long, or closed by the peer
     def reserve(self) -> None: ...
-    def retry_is_safe(self, request: Request) -> bool: ...
+    def retry_is_safe(self, request: Request, error: Exception) -> bool: ...
     def close_nowait(self) -> None: ...
     async def aclose(self) -> None: ...
     async def handle_request(self, request: Request, timeout: TimeoutConfig) -> AsyncResponse: ...
@@ -59,12 +61,13 @@ class Connection(Protocol):
 
 @dataclass(frozen=True)
 class PoolStatistics:
-    """A snapshot of the pool: connections open, idle, opening; tasks waiting."""
+    """A snapshot of the pool: connections open, idle, opening; tasks waiting; streams in use."""
 
     connections: int
     idle: int
     opening: int
     waiters: int
+    streams: int = 0
 
 
 class _OpenNew:
@@ -76,10 +79,12 @@ Grant = Connection | _OpenNew
 
 
 class _Waiter:
-    __slots__ = ("event", "grant", "key")
+    __slots__ = ("avoid", "event", "grant", "key", "may_multiplex")
 
-    def __init__(self, key: Hashable) -> None:
+    def __init__(self, key: Hashable, avoid: Connection | None, may_multiplex: bool) -> None:
         self.key = key
+        self.avoid = avoid
+        self.may_multiplex = may_multiplex
         self.event = trio.Event()
         self.grant: Grant | None = None
 
@@ -98,6 +103,8 @@ class ConnectionPool:
         self._slots = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        # Origins known to answer with HTTP/1.1: no point waiting to share their connections.
+        self._http1_keys: set[Hashable] = set()
 
     # -- bookkeeping: plain def, never awaits ------------------------------------
 
@@ -108,21 +115,32 @@ class ConnectionPool:
             idle=sum(1 for c in connections if c.is_idle()),
             opening=sum(self._opening.values()),
             waiters=len(self._waiters),
+            streams=sum(c.active_streams for c in connections),
         )
 
-    def _try_acquire(self, key: Hashable) -> Grant | None:
+    def _try_acquire(
+        self, key: Hashable, avoid: Connection | None = None, may_multiplex: bool = False
+    ) -> Grant | None:
+        """A connection with room for one more request, a slot to open one, or None.
+
+        `avoid` is never chosen (a stream it refused is retried elsewhere). With
+        `may_multiplex`, while a connection to `key` is being opened and may turn
+        out to be HTTP/2, wait for it rather than opening another.
+        """
         now = trio.current_time()
         connections = self._by_key.get(key)
         if connections:
             # Newest first: the most recently used connection is the likeliest alive.
             for connection in reversed(connections):
-                if not connection.is_available():
+                if connection is avoid or not connection.is_available():
                     continue
                 if connection.is_idle() and connection.has_expired(now):
                     self._discard(connection)
                     continue
                 connection.reserve()
                 return connection
+        if may_multiplex and self._opening.get(key) and key not in self._http1_keys:
+            return None
         limit = self._limits.max_per_host
         if (
             limit is not None
@@ -168,7 +186,10 @@ class ConnectionPool:
         if not self._opening[key]:
             del self._opening[key]
         self._by_key.setdefault(key, []).append(connection)
+        if connection.http_version != "HTTP/2":
+            self._http1_keys.add(key)
         connection.reserve()
+        self._wake_waiters()  # an HTTP/2 connection can serve others waiting for it
 
     def _on_release(self, connection: Connection) -> None:
         """A connection finished a request: it went idle, or it died."""
@@ -189,7 +210,7 @@ class ConnectionPool:
         still_waiting: deque[_Waiter] = deque()
         while self._waiters:
             waiter = self._waiters.popleft()
-            grant = self._try_acquire(waiter.key)
+            grant = self._try_acquire(waiter.key, waiter.avoid, waiter.may_multiplex)
             if grant is None:
                 still_waiting.append(waiter)
                 if self._slots >= self._limits.hard_limit and not self._any_available():
@@ -205,12 +226,18 @@ class ConnectionPool:
 
     # -- the requests --------------------------------------------------------------
 
-    async def _acquire(self, key: Hashable, timeout: TimeoutConfig) -> Connection:
+    async def _acquire(
+        self,
+        key: Hashable,
+        timeout: TimeoutConfig,
+        avoid: Connection | None = None,
+        may_multiplex: bool = False,
+    ) -> Connection:
         if self._closed:
             raise RuntimeError("The client is closed")
-        grant = self._try_acquire(key)
+        grant = self._try_acquire(key, avoid, may_multiplex)
         if grant is None:
-            waiter = _Waiter(key)
+            waiter = _Waiter(key, avoid, may_multiplex)
             self._waiters.append(waiter)
             try:
                 with trio.fail_after(_as_seconds(timeout.pool_timeout)):
@@ -235,17 +262,22 @@ class ConnectionPool:
         return connection
 
     async def handle_request(
-        self, key: Hashable, request: Request, timeout: TimeoutConfig
+        self,
+        key: Hashable,
+        request: Request,
+        timeout: TimeoutConfig,
+        *,
+        may_multiplex: bool = False,
     ) -> AsyncResponse:
-        """Send `request` on a pooled connection; retry once where SPEC §6 allows."""
-        connection = await self._acquire(key, timeout)
+        """Send `request` on a pooled connection; retry once, elsewhere, where SPEC §6 allows."""
+        connection = await self._acquire(key, timeout, may_multiplex=may_multiplex)
         try:
             return await connection.handle_request(request, timeout)
         except TransportError as exc:
-            if isinstance(exc, TimeoutException) or not connection.retry_is_safe(request):
+            if isinstance(exc, TimeoutException) or not connection.retry_is_safe(request, exc):
                 raise
-        connection = await self._acquire(key, timeout)
-        return await connection.handle_request(request, timeout)
+        retry = await self._acquire(key, timeout, avoid=connection, may_multiplex=may_multiplex)
+        return await retry.handle_request(request, timeout)
 
     async def aclose(self) -> None:
         """Close every connection; waiting requests fail. Bounded in time."""

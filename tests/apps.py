@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 import trio
 
 Scope = dict[str, Any]
+# Bytes handed to the server by /tracked/<name>, by name.
+SENT: dict[str, int] = {}
 
 
 async def read_body(receive: Any) -> bytes:
@@ -118,6 +120,32 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
             piece = min(chunk, size - sent)
             await send({"type": "http.response.body", "body": b"x" * piece, "more_body": True})
             sent += piece
+        await send({"type": "http.response.body", "body": b""})
+    elif path.startswith("/pattern/"):
+        # n bytes of a repeating 0..255 pattern, so a corrupted download shows.
+        size = int(path.rsplit("/", 1)[1])
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", str(size).encode())],
+            }
+        )
+        block = bytes(range(256)) * 256
+        sent = 0
+        while sent < size:
+            piece = block[: min(len(block), size - sent)]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+            sent += len(piece)
+        await send({"type": "http.response.body", "body": b""})
+    elif path.startswith("/tracked/"):
+        # Streams 64 KiB pieces and records how far it got: the flow-control probe.
+        name = path.rsplit("/", 1)[1]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        SENT[name] = 0
+        for _ in range(int(query.get("pieces", "256"))):
+            await send({"type": "http.response.body", "body": b"t" * 65536, "more_body": True})
+            SENT[name] += 65536
         await send({"type": "http.response.body", "body": b""})
     elif path.startswith("/stream-lines/"):
         count = int(path.rsplit("/", 1)[1])

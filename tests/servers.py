@@ -21,8 +21,16 @@ from hypercorn.trio import serve
 
 
 class ServerThread:
-    def __init__(self, app: Any, *, certfile: str | None = None, keyfile: str | None = None):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        **config: Any,
+    ):
         self.app = app
+        self.config = config
         self.certfile = certfile
         self.keyfile = keyfile
         self.url = ""
@@ -44,6 +52,8 @@ class ServerThread:
         config.errorlog = logging.getLogger("hypercorn.test")
         config.errorlog.disabled = True
         config.keep_alive_timeout = 30
+        for name, value in self.config.items():
+            setattr(config, name, value)
         if self.certfile:
             config.certfile = self.certfile
             config.keyfile = self.keyfile

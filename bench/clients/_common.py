@@ -1,0 +1,207 @@
+"""Shared by the client scripts: their command line, the measurement and the JSON report.
+
+Each client script parses its arguments with `parse_args`, then hands a
+blocking callable that performs the whole workload (client creation included)
+to `measure`, which prints one JSON object on stdout:
+
+    {"status": "ok", "wall_s": ..., "cpu_s": ..., "bytes": ..., "requests": ...,
+     "peak_rss_kib": ..., "ru_maxrss_kib": ..., "library": "name version"}
+
+`status` is "unsupported" (with a `reason`) when the client cannot run the
+workload, for instance a protocol it does not speak yet, and "error" (with a
+`reason`, exit status 1) when the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+PROTOCOLS = ("h1", "h2", "h2c")
+
+
+class Unsupported(Exception):
+    """The client cannot run this workload; reported as "n/a", not as a failure."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One workload as the orchestrator describes it."""
+
+    url: str
+    count: int
+    concurrency: int
+    protocol: str
+    variant: str
+    cafile: str | None
+    download: bool
+    chunk_size: int
+    profile: int
+
+    @property
+    def is_tls(self) -> bool:
+        return self.url.startswith("https:")
+
+    @property
+    def wants_http2(self) -> bool:
+        return self.protocol in ("h2", "h2c")
+
+
+@dataclass
+class Tally:
+    """What a workload has done so far."""
+
+    requests: int = 0
+    bytes: int = 0
+
+    def add(self, status: int, num_bytes: int) -> None:
+        """Count one response; a status other than 200 fails the run."""
+        if status != 200:
+            raise RuntimeError(f"unexpected status {status}")
+        self.requests += 1
+        self.bytes += num_bytes
+
+
+def parse_args(variants: tuple[str, ...]) -> Job:
+    """Parse the command line shared by every client script."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--count", type=int, required=True, help="number of requests")
+    parser.add_argument("--concurrency", type=int, required=True)
+    parser.add_argument("--protocol", choices=PROTOCOLS, required=True)
+    parser.add_argument("--variant", choices=variants, required=True)
+    parser.add_argument("--cafile", help="CA bundle to trust for https URLs")
+    parser.add_argument("--download", action="store_true", help="stream the body, do not keep it")
+    parser.add_argument(
+        "--chunk-size", type=int, required=True, help="read size, for APIs that need one"
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, help="print the top N functions by tottime to stderr"
+    )
+    ns = parser.parse_args()
+    return Job(
+        url=ns.url,
+        count=ns.count,
+        concurrency=ns.concurrency,
+        protocol=ns.protocol,
+        variant=ns.variant,
+        cafile=ns.cafile,
+        download=ns.download,
+        chunk_size=ns.chunk_size,
+        profile=ns.profile,
+    )
+
+
+def shared_counter(count: int) -> Iterator[int]:
+    """One iterator that all workers of a run pull request numbers from."""
+    return iter(range(count))
+
+
+def _emit(report: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(report) + "\n")
+    sys.stdout.flush()
+
+
+def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
+    """Run `workload` once, timing it, and print the JSON report; returns the exit status."""
+    tally = Tally()
+    profiler = cProfile.Profile() if job.profile else None
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    try:
+        if profiler is not None:
+            profiler.runcall(workload, tally)
+        else:
+            workload(tally)
+    except BaseException as exc:
+        unsupported = _find_unsupported(exc)
+        if unsupported is not None:
+            _emit({"status": "unsupported", "reason": str(unsupported), "library": library})
+            return 0
+        traceback.print_exc()
+        _emit({"status": "error", "reason": describe(exc), "library": library})
+        return 1
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if tally.requests != job.count:
+        _emit(
+            {
+                "status": "error",
+                "reason": f"{tally.requests} of {job.count} requests completed",
+                "library": library,
+            }
+        )
+        return 1
+    if profiler is not None:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(job.profile)
+        sys.stderr.write(out.getvalue())
+    _emit(
+        {
+            "status": "ok",
+            "library": library,
+            "wall_s": wall,
+            "cpu_s": cpu,
+            "bytes": tally.bytes,
+            "requests": tally.requests,
+            "peak_rss_kib": peak_rss_kib(after),
+            # Linux reports ru_maxrss in KiB.
+            "ru_maxrss_kib": after.ru_maxrss,
+        }
+    )
+    return 0
+
+
+def peak_rss_kib(usage: resource.struct_rusage) -> int:
+    """This process's peak resident set, in KiB.
+
+    ru_maxrss is not used when /proc can answer: Linux carries it over from the
+    parent across fork and exec, so every child of a larger orchestrator would
+    report at least the orchestrator's size. VmHWM belongs to this image only.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return usage.ru_maxrss
+
+
+def _find_unsupported(exc: BaseException) -> Unsupported | None:
+    """`exc` itself, or the first `Unsupported` inside an exception group."""
+    if isinstance(exc, Unsupported):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find_unsupported(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of `exc`, following the chain of causes and groups."""
+    parts = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        if isinstance(current, BaseExceptionGroup) and current.exceptions:
+            current = current.exceptions[0]
+        else:
+            current = current.__cause__ or current.__context__
+    return " <- ".join(parts)

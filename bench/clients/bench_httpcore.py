@@ -1,0 +1,128 @@
+"""Benchmark client: this repository's httpcore, as TrioClient ("trio") or Client ("sync").
+
+Runs with the interpreter where our httpcore is installed. HTTP/2 workloads are
+reported as unsupported (n/a) while httpcore cannot negotiate HTTP/2: a first
+request that fails, or a response whose protocol is not "HTTP/2".
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import trio
+from _common import Job, Tally, Unsupported, describe, measure, parse_args, shared_counter
+
+import httpcore
+
+VARIANTS = ("trio", "sync")
+
+
+class _ProtocolCheck:
+    """Fails the run on a wrong protocol; before HTTP/2 is seen, failure means n/a."""
+
+    def __init__(self, job: Job) -> None:
+        self.expected = "HTTP/2" if job.wants_http2 else "HTTP/1.1"
+        self.wants_http2 = job.wants_http2
+        self.confirmed = False
+
+    def failed(self, exc: Exception) -> BaseException:
+        if self.wants_http2 and not self.confirmed:
+            return Unsupported(f"no HTTP/2 yet: {describe(exc)}")
+        return exc
+
+    def check(self, protocol: str) -> None:
+        if protocol == self.expected:
+            self.confirmed = True
+            return
+        if self.wants_http2 and not self.confirmed:
+            raise Unsupported(f"no HTTP/2 yet: the response came over {protocol}")
+        raise RuntimeError(f"expected {self.expected}, got {protocol}")
+
+
+def client_options(job: Job) -> dict[str, Any]:
+    limit = max(job.concurrency, 1)
+    return {
+        "verify": job.cafile if job.is_tls else True,
+        "pool_limits": httpcore.PoolLimits(soft_limit=limit, hard_limit=limit),
+        "http1": job.protocol != "h2c",
+        "http2": job.wants_http2,
+        "trust_env": False,
+    }
+
+
+def run_trio(job: Job, tally: Tally) -> None:
+    checker = _ProtocolCheck(job)
+
+    async def fetch(client: httpcore.TrioClient) -> None:
+        try:
+            if job.download:
+                async with client.stream("GET", job.url) as response:
+                    checker.check(response.protocol)
+                    received = 0
+                    async for chunk in response.stream():
+                        received += len(chunk)
+            else:
+                response = await client.get(job.url)
+                checker.check(response.protocol)
+                received = len(response.content)
+        except Unsupported:
+            raise
+        except Exception as exc:
+            raise checker.failed(exc) from exc
+        tally.add(response.status_code, received)
+
+    async def main() -> None:
+        counter = shared_counter(job.count)
+
+        async def worker() -> None:
+            for _ in counter:
+                await fetch(client)
+
+        async with httpcore.TrioClient(**client_options(job)) as client:
+            if job.concurrency == 1:
+                await worker()
+            else:
+                async with trio.open_nursery() as nursery:
+                    for _ in range(job.concurrency):
+                        nursery.start_soon(worker)
+
+    trio.run(main)
+
+
+def run_sync(job: Job, tally: Tally) -> None:
+    if job.concurrency != 1:
+        raise Unsupported("the blocking client runs sequential workloads only")
+    checker = _ProtocolCheck(job)
+    with httpcore.Client(**client_options(job)) as client:
+        for _ in range(job.count):
+            try:
+                if job.download:
+                    with client.stream("GET", job.url) as response:
+                        checker.check(response.protocol)
+                        received = 0
+                        for chunk in response.stream():
+                            received += len(chunk)
+                else:
+                    response = client.get(job.url)
+                    checker.check(response.protocol)
+                    received = len(response.content)
+            except Unsupported:
+                raise
+            except Exception as exc:
+                raise checker.failed(exc) from exc
+            tally.add(response.status_code, received)
+
+
+def main() -> int:
+    job = parse_args(VARIANTS)
+    # Guard against benchmarking the unrelated PyPI package of the same name.
+    if not hasattr(httpcore, "TrioClient"):
+        sys.exit(f"{httpcore.__file__} is not this repository's httpcore")
+    library = f"httpcore {httpcore.__version__}"
+    run = run_trio if job.variant == "trio" else run_sync
+    return measure(job, library, lambda tally: run(job, tally))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

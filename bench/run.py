@@ -1,0 +1,663 @@
+"""Benchmark httpcore against its peers, over a local nginx.
+
+    python bench/run.py [--quick] [--only WORKLOAD,..] [--clients NAME,..]
+                        [--repeat N] [--output FILE] [--json FILE] [--profile N]
+
+Starts nginx (one worker, pinned to the first CPU) in a temporary directory
+holding its configuration, trustme certificates, a ~100-byte JSON file and a
+256 MiB file. Every client run is its own process, pinned to the second CPU,
+that prints a JSON report (see clients/_common.py). Our httpcore runs with
+this interpreter; the peers (httpx, aiohttp, requests, urllib3) run in their
+own virtualenv, bench/.venv-peers, created here when missing, because httpx
+depends on an unrelated package that is also called `httpcore`.
+
+The markdown report (medians over the repetitions, and httpcore's figures as
+ratios to every peer's) is printed and, with --output, written to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+CLIENTS_DIR = BENCH_DIR / "clients"
+TEMPLATE = BENCH_DIR / "nginx.conf.template"
+PEERS_VENV = BENCH_DIR / ".venv-peers"
+PEER_REQUIREMENTS = ("httpx[http2]", "trio", "anyio", "aiohttp", "requests", "urllib3")
+PEER_IMPORTS = ("httpx", "h2", "trio", "anyio", "aiohttp", "requests", "urllib3")
+
+SMALL_PATH = "/small.json"
+BIG_PATH = "/big.bin"
+SMALL_SIZE = 100
+BIG_SIZE = 256 * 1024 * 1024
+# Read size for the APIs that ask for one (requests, urllib3): httpcore's own read size.
+CHUNK_SIZE = 64 * 1024
+# --quick divides every request count by this.
+QUICK_DIVISOR = 10
+# nginx >= 1.25.1 spells HTTP/2 as `http2 on;` rather than as a `listen` flag.
+HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+READY_TIMEOUT = 10.0
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    protocol: str  # "h1", "h2" or "h2c": what the client must speak
+    tls: bool
+    count: int
+    concurrency: int
+    download: bool
+
+    @property
+    def path(self) -> str:
+        return BIG_PATH if self.download else SMALL_PATH
+
+    @property
+    def body_size(self) -> int:
+        return BIG_SIZE if self.download else SMALL_SIZE
+
+    def describe(self) -> str:
+        wire = {"h1": "HTTP/1.1", "h2": "HTTP/2", "h2c": "HTTP/2 (h2c)"}[self.protocol]
+        if self.tls:
+            wire += " over TLS"
+        if self.download:
+            return f"{self.body_size // MIB} MiB download, {wire}"
+        shape = "sequential" if self.concurrency == 1 else f"{self.concurrency}-way concurrent"
+        return f"{self.count:,} {shape} small GETs, {wire}"
+
+
+WORKLOADS = (
+    Workload("seq", "h1", False, 3000, 1, False),
+    Workload("c64", "h1", False, 10000, 64, False),
+    Workload("tls-c64", "h1", True, 10000, 64, False),
+    Workload("h2-c100", "h2", True, 10000, 100, False),
+    Workload("h2c-c100", "h2c", False, 10000, 100, False),
+    Workload("dl-h1", "h1", False, 1, 1, True),
+    Workload("dl-tls", "h1", True, 1, 1, True),
+    Workload("dl-h2", "h2", True, 1, 1, True),
+)
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    name: str
+    script: str
+    variant: str
+    ours: bool  # our httpcore, run with this interpreter; else a peer, in the peers' venv
+    blocking: bool  # blocking clients run the sequential workloads only
+    protocols: frozenset[str]
+
+    def runs(self, workload: Workload) -> bool:
+        if workload.protocol not in self.protocols:
+            return False
+        return not (self.blocking and workload.concurrency > 1)
+
+
+ALL_PROTOCOLS = frozenset({"h1", "h2", "h2c"})
+H1_ONLY = frozenset({"h1"})
+CLIENTS = (
+    ClientSpec("httpcore-trio", "bench_httpcore.py", "trio", True, False, ALL_PROTOCOLS),
+    ClientSpec("httpcore-sync", "bench_httpcore.py", "sync", True, True, ALL_PROTOCOLS),
+    ClientSpec("httpx-asyncio", "bench_httpx.py", "asyncio", False, False, ALL_PROTOCOLS),
+    ClientSpec("httpx-trio", "bench_httpx.py", "trio", False, False, ALL_PROTOCOLS),
+    ClientSpec("httpx-sync", "bench_httpx.py", "sync", False, True, ALL_PROTOCOLS),
+    ClientSpec("aiohttp", "bench_aiohttp.py", "asyncio", False, False, H1_ONLY),
+    ClientSpec("requests", "bench_requests.py", "sync", False, True, H1_ONLY),
+    ClientSpec("urllib3", "bench_urllib3.py", "sync", False, True, H1_ONLY),
+)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the peers' virtualenv ---------------------------------------------------
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_peers_venv() -> Path:
+    """The peers' interpreter, creating the venv and installing the peers if needed."""
+    python = venv_python(PEERS_VENV)
+    if not python.exists():
+        log(f"creating {PEERS_VENV.relative_to(REPO_DIR)}")
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    probe = [str(python), "-c", "import " + ", ".join(PEER_IMPORTS)]
+    if subprocess.run(probe, capture_output=True, env=clean_env()).returncode != 0:
+        log("installing the peers: " + " ".join(PEER_REQUIREMENTS))
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *PEER_REQUIREMENTS],
+            check=True,
+            env=clean_env(),
+        )
+        subprocess.run(probe, check=True, env=clean_env())
+    return python
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without what could put one interpreter's packages in another's path."""
+    env = dict(os.environ)
+    for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+# --- the server --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def nginx_version(nginx: str) -> tuple[int, ...]:
+    out = subprocess.run([nginx, "-v"], capture_output=True, text=True, check=True)
+    match = re.search(r"nginx/(\d+(?:\.\d+)*)", out.stderr + out.stdout)
+    if match is None:
+        raise RuntimeError(f"cannot read the nginx version from {out.stderr!r}")
+    return tuple(int(part) for part in match.group(1).split("."))
+
+
+def pinned(cpu: int | None) -> list[str]:
+    """A command prefix pinning a process to `cpu` (nothing when pinning is off)."""
+    return [] if cpu is None else ["taskset", "-c", str(cpu)]
+
+
+def write_site(workdir: Path) -> None:
+    """The files nginx serves, and its TLS certificate (trustme); ca.pem is for the clients."""
+    import trustme
+
+    www = workdir / "www"
+    www.mkdir()
+    payload: dict[str, Any] = {"message": "hello from the benchmark", "items": [], "pad": ""}
+    body = json.dumps(payload, separators=(",", ":"))
+    payload["pad"] = "x" * (SMALL_SIZE - 1 - len(body))
+    (www / SMALL_PATH.lstrip("/")).write_text(json.dumps(payload, separators=(",", ":")) + "\n")
+    assert (www / SMALL_PATH.lstrip("/")).stat().st_size == SMALL_SIZE
+    block = os.urandom(MIB)
+    with open(www / BIG_PATH.lstrip("/"), "wb") as big:
+        for _ in range(BIG_SIZE // MIB):
+            big.write(block)
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (workdir / "tmp" / sub).mkdir(parents=True)
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
+    cert.private_key_pem.write_to_path(str(workdir / "server.key"))
+    (workdir / "server.pem").write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    # nginx workers may run as another user: they must be able to read the site.
+    workdir.chmod(0o755)
+
+
+@dataclass
+class Server:
+    workdir: Path
+    version: tuple[int, ...]
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def url(self, workload: Workload) -> str:
+        if workload.protocol == "h2c":
+            return f"http://127.0.0.1:{self.ports['h2c']}{workload.path}"
+        if workload.tls:
+            return f"https://127.0.0.1:{self.ports['https']}{workload.path}"
+        return f"http://127.0.0.1:{self.ports['http']}{workload.path}"
+
+    @property
+    def cafile(self) -> str:
+        return str(self.workdir / "ca.pem")
+
+
+def render_config(server: Server) -> str:
+    modern = server.version >= HTTP2_DIRECTIVE_SINCE
+    values = {
+        "DIR": str(server.workdir),
+        "HTTP_PORT": str(server.ports["http"]),
+        "HTTPS_PORT": str(server.ports["https"]),
+        "H2C_PORT": str(server.ports["h2c"]),
+        "LISTEN_HTTP2": "" if modern else " http2",
+        "HTTP2_ON": "http2 on;" if modern else "",
+        # As root, nginx would switch its workers to an unprivileged user.
+        "USER_DIRECTIVE": "user root;" if os.geteuid() == 0 else "",
+    }
+    text = TEMPLATE.read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    leftover = re.search(r"@[A-Z_0-9]+@", text)
+    if leftover:
+        raise RuntimeError(f"unfilled placeholder {leftover.group(0)} in {TEMPLATE.name}")
+    return text
+
+
+@contextmanager
+def running_nginx(server_cpu: int | None) -> Iterator[Server]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        sys.exit("nginx is not installed (Debian: apt-get install -y nginx)")
+    with tempfile.TemporaryDirectory(prefix="httpcore-bench-") as tmp:
+        server = Server(Path(tmp), nginx_version(nginx))
+        log(f"writing the site to {tmp}")
+        write_site(server.workdir)
+        server.ports = {name: free_port() for name in ("http", "https", "h2c")}
+        config = server.workdir / "nginx.conf"
+        config.write_text(render_config(server))
+        command = [*pinned(server_cpu), nginx, "-p", tmp, "-c", str(config)]
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        try:
+            wait_ready(server, process)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=READY_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_ready(server: Server, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    pending = set(server.ports.values())
+    while pending:
+        if process.poll() is not None:
+            errors = server.workdir / "error.log"
+            detail = errors.read_text() if errors.exists() else ""
+            sys.exit(f"nginx exited with status {process.returncode}\n{detail}")
+        if time.monotonic() > deadline:
+            sys.exit("nginx did not start listening in time")
+        for port in list(pending):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                pending.discard(port)
+            except OSError:
+                time.sleep(0.05)
+
+
+# --- running the clients -----------------------------------------------------
+
+
+@dataclass
+class Interpreters:
+    ours: str
+    peers: str | None
+
+
+def client_command(
+    spec: ClientSpec,
+    workload: Workload,
+    server: Server,
+    pythons: Interpreters,
+    client_cpu: int | None,
+    profile: int = 0,
+) -> list[str]:
+    python = pythons.ours if spec.ours else pythons.peers
+    assert python is not None
+    command = [
+        *pinned(client_cpu),
+        python,
+        str(CLIENTS_DIR / spec.script),
+        "--url",
+        server.url(workload),
+        "--count",
+        str(workload.count),
+        "--concurrency",
+        str(workload.concurrency),
+        "--protocol",
+        workload.protocol,
+        "--variant",
+        spec.variant,
+        "--chunk-size",
+        str(CHUNK_SIZE),
+    ]
+    if workload.tls:
+        command += ["--cafile", server.cafile]
+    if workload.download:
+        command.append("--download")
+    if profile:
+        command += ["--profile", str(profile)]
+    return command
+
+
+def run_client(command: list[str], workload: Workload, cwd: Path, timeout: float) -> dict[str, Any]:
+    """One client process: its JSON report, with failures turned into an "error" report."""
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=clean_env()
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": "error", "reason": f"no result after {timeout:g} s"}
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    try:
+        report: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        return {"status": "error", "reason": f"exit status {done.returncode}: {tail}"}
+    if report.get("status") == "ok":
+        expected = workload.count * workload.body_size
+        if report["bytes"] != expected:
+            report = {"status": "error", "reason": f"{report['bytes']} bytes, not {expected}"}
+    report["stderr"] = done.stderr
+    return report
+
+
+# --- the report --------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """All runs of one client on one workload."""
+
+    workload: Workload
+    client: ClientSpec
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> list[dict[str, Any]]:
+        return [r for r in self.reports if r["status"] == "ok"]
+
+    def median(self, metric: str) -> float:
+        return statistics.median(METRICS[metric](r) for r in self.ok)
+
+    def problems(self) -> list[str]:
+        seen: list[str] = []
+        for report in self.reports:
+            if report["status"] != "ok" and report["reason"] not in seen:
+                seen.append(report["reason"])
+        return seen
+
+
+METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
+    "rps": lambda r: r["requests"] / r["wall_s"],
+    "cpu_us": lambda r: r["cpu_s"] / r["requests"] * 1e6,
+    "mbps": lambda r: r["bytes"] / r["wall_s"] / 1e6,
+    "cpu_gib": lambda r: r["cpu_s"] / (r["bytes"] / GIB),
+    "rss": lambda r: r["peak_rss_kib"] / 1024,
+}
+
+
+def throughput_metrics(workload: Workload) -> tuple[str, str]:
+    """(throughput, CPU per unit of work): the two figures that matter for `workload`."""
+    return ("mbps", "cpu_gib") if workload.download else ("rps", "cpu_us")
+
+
+def fmt(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def results_table(cells: Sequence[Cell]) -> list[str]:
+    lines = [
+        "| Workload | Client | requests/s | CPU µs/request | MB/s | CPU s/GiB | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for cell in cells:
+        head = f"| {cell.workload.name} | {cell.client.name} |"
+        if not cell.ok:
+            statuses = {r["status"] for r in cell.reports}
+            word = "n/a" if statuses == {"unsupported"} else "failed"
+            lines.append(f"{head} {word} | {word} | {word} | {word} | {word} |")
+            continue
+        if cell.workload.download:
+            speed = f" — | — | {fmt(cell.median('mbps'), 1)} | {fmt(cell.median('cpu_gib'), 2)} |"
+        else:
+            speed = f" {fmt(cell.median('rps'), 0)} | {fmt(cell.median('cpu_us'), 0)} | — | — |"
+        lines.append(f"{head}{speed} {fmt(cell.median('rss'), 1)} |")
+    return lines
+
+
+def ratio_table(cells: Sequence[Cell]) -> list[str]:
+    lines = [
+        "| Workload | httpcore client | peer | throughput ÷ peer | CPU per unit ÷ peer "
+        "| peak RSS ÷ peer |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for workload in dict.fromkeys(cell.workload for cell in cells):
+        here = [c for c in cells if c.workload == workload and c.ok]
+        speed, cost = throughput_metrics(workload)
+        unit = "MB/s" if workload.download else "req/s"
+        per = "CPU/GiB" if workload.download else "CPU/req"
+        for ours in (c for c in here if c.client.ours):
+            for peer in (c for c in here if not c.client.ours):
+                lines.append(
+                    f"| {workload.name} | {ours.client.name} | {peer.client.name} "
+                    f"| {unit} {ours.median(speed) / peer.median(speed):.2f} "
+                    f"| {per} {ours.median(cost) / peer.median(cost):.2f} "
+                    f"| {ours.median('rss') / peer.median('rss'):.2f} |"
+                )
+    return lines
+
+
+def environment_lines(
+    server: Server, cells: Sequence[Cell], args: argparse.Namespace, cpus: tuple[int | None, ...]
+) -> list[str]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        model = found.group(1) if found else ""
+    libraries = sorted({r["library"] for c in cells for r in c.reports if r.get("library")})
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_DIR), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    server_cpu, client_cpu = cpus
+    pinning = (
+        f"nginx on CPU {server_cpu}, clients on CPU {client_cpu} (taskset)"
+        if server_cpu is not None
+        else "off (fewer than two CPUs, or taskset missing)"
+    )
+    return [
+        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.platform()}; {os.cpu_count()} CPUs; {model}",
+        f"- pinning: {pinning}",
+        f"- Python {platform.python_version()}; nginx {'.'.join(map(str, server.version))}; "
+        f"httpcore at {commit or 'unknown commit'}",
+        f"- libraries: {', '.join(libraries)}",
+        f"- repetitions: {args.repeat} (downloads: {args.download_repeat}); medians shown"
+        + (f"; quick mode (request counts divided by {QUICK_DIVISOR})" if args.quick else ""),
+    ]
+
+
+def render_report(
+    server: Server,
+    cells: Sequence[Cell],
+    args: argparse.Namespace,
+    cpus: tuple[int | None, ...],
+    profile_title: str,
+    profile: str,
+) -> str:
+    lines = ["# httpcore benchmark", ""]
+    lines += environment_lines(server, cells, args, cpus)
+    lines += ["", "## Workloads", ""]
+    for workload in dict.fromkeys(cell.workload for cell in cells):
+        lines.append(f"- `{workload.name}`: {workload.describe()}")
+    lines += ["", "## Results (medians)", ""]
+    lines += results_table(cells)
+    lines += [
+        "",
+        "## httpcore ÷ peers",
+        "",
+        "Throughput (req/s, or MB/s for downloads) above 1 means httpcore is faster; "
+        "CPU per unit of work (CPU µs per request, or CPU s per GiB) and peak RSS "
+        "below 1 mean httpcore spends less.",
+        "",
+    ]
+    lines += ratio_table(cells)
+    notes = [
+        f"- {cell.workload.name} / {cell.client.name}: {problem}"
+        for cell in cells
+        for problem in cell.problems()
+    ]
+    if notes:
+        lines += ["", "## n/a and failures", "", *notes]
+    if profile:
+        lines += ["", "## Profile", "", profile_title, "", "```", profile.strip("\n"), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def shorten_paths(text: str) -> str:
+    """Profile lines without machine paths: repository-relative, or from site-packages on."""
+    text = text.replace(str(REPO_DIR) + os.sep, "")
+    text = re.sub(r"\S*[/\\]site-packages[/\\]", "", text)
+    return re.sub(r"\S*[/\\]lib[/\\]python\d+\.\d+[/\\]", "", text)
+
+
+# --- main --------------------------------------------------------------------
+
+
+def pick(names: str | None, known: Sequence[Any], what: str) -> list[Any]:
+    if not names:
+        return list(known)
+    by_name = {item.name: item for item in known}
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        sys.exit(f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(by_name)})")
+    return [by_name[name] for name in wanted]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", help="workloads: " + ",".join(w.name for w in WORKLOADS))
+    parser.add_argument("--clients", help="clients: " + ",".join(c.name for c in CLIENTS))
+    parser.add_argument("--repeat", type=int, help="repetitions (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--download-repeat", type=int, help="repetitions of the downloads (default: --repeat)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"request counts divided by {QUICK_DIVISOR}"
+    )
+    parser.add_argument("--output", type=Path, help="also write the markdown report here")
+    parser.add_argument("--json", type=Path, help="write every run's JSON report here")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile httpcore-trio on the sequential workload; report the top N",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds allowed to one client run"
+    )
+    args = parser.parse_args(argv)
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.download_repeat is None:
+        args.download_repeat = args.repeat
+    if args.repeat < 1 or args.download_repeat < 1:
+        parser.error("repetitions must be at least 1")
+    return args
+
+
+def choose_cpus() -> tuple[int | None, int | None]:
+    """(server CPU, client CPU), or no pinning when that is impossible."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2 or shutil.which("taskset") is None:
+        log("warning: not pinning (needs two CPUs and taskset)")
+        return None, None
+    return cpus[0], cpus[1]
+
+
+def summary(report: dict[str, Any], workload: Workload) -> str:
+    if report["status"] != "ok":
+        return f"{report['status']}: {report['reason']}"
+    speed, cost = throughput_metrics(workload)
+    units = {"rps": "req/s", "cpu_us": "CPU µs/req", "mbps": "MB/s", "cpu_gib": "CPU s/GiB"}
+    return (
+        f"{METRICS[speed](report):,.1f} {units[speed]}, "
+        f"{METRICS[cost](report):,.2f} {units[cost]}, {METRICS['rss'](report):.0f} MiB"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    workloads: list[Workload] = pick(args.only, WORKLOADS, "workload")
+    if args.quick:
+        workloads = [
+            w if w.download else replace(w, count=max(w.count // QUICK_DIVISOR, w.concurrency))
+            for w in workloads
+        ]
+    clients: list[ClientSpec] = pick(args.clients, CLIENTS, "client")
+    cells = [Cell(w, c) for w in workloads for c in clients if c.runs(w)]
+    if not cells:
+        sys.exit("no client runs any of these workloads")
+    peers = ensure_peers_venv() if any(not c.client.ours for c in cells) else None
+    pythons = Interpreters(sys.executable, str(peers) if peers else None)
+    server_cpu, client_cpu = choose_cpus()
+
+    with running_nginx(server_cpu) as server:
+        rounds = max(args.repeat, args.download_repeat)
+        for rep in range(rounds):
+            # Repetitions are the outer loop, so that a slow spell of the machine
+            # spreads over every client instead of hitting one.
+            for cell in cells:
+                limit = args.download_repeat if cell.workload.download else args.repeat
+                if rep >= limit:
+                    continue
+                command = client_command(cell.client, cell.workload, server, pythons, client_cpu)
+                report = run_client(command, cell.workload, server.workdir, args.timeout)
+                cell.reports.append(report)
+                log(
+                    f"[{rep + 1}/{rounds}] {cell.workload.name:9} {cell.client.name:14} "
+                    f"{summary(report, cell.workload)}"
+                )
+                if report["status"] == "error" and report.get("stderr"):
+                    log(report["stderr"].rstrip())
+
+        profile_title = profile = ""
+        if args.profile:
+            seq = next(w for w in WORKLOADS if w.name == "seq")
+            if args.quick:
+                seq = replace(seq, count=seq.count // QUICK_DIVISOR)
+            ours = next(c for c in CLIENTS if c.name == "httpcore-trio")
+            command = client_command(ours, seq, server, pythons, client_cpu, args.profile)
+            report = run_client(command, seq, server.workdir, args.timeout)
+            profile_title = f"cProfile of httpcore-trio on `seq` ({seq.describe()}), by tottime:"
+            profile = shorten_paths(report.get("stderr", "") or report.get("reason", ""))
+
+        markdown = render_report(
+            server, cells, args, (server_cpu, client_cpu), profile_title, profile
+        )
+
+    print(markdown)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(markdown)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        raw = [
+            {"workload": c.workload.name, "client": c.client.name, "runs": c.reports} for c in cells
+        ]
+        args.json.write_text(json.dumps(raw, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

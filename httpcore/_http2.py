@@ -1,0 +1,520 @@
+"""One HTTP/2 connection, driven by h2: a reader task and per-stream channels.
+
+Theory of operation
+-------------------
+*Who reads.* Exactly one task: the connection's reader, started with
+``nursery.start`` in the client's nursery. It reads the socket, feeds h2, and
+routes every stream event into that stream's memory channel with
+``send_nowait``; it never waits on a stream's consumer, so one slow consumer
+cannot stall SETTINGS, PING or the other streams. ``nursery.start`` returns
+once the server's SETTINGS have arrived, so the stream limit is known before
+the first request.
+
+*Who writes.* Any task, through `_flush()`: under one lock, take all bytes h2
+has queued and send them. Bytes leave h2 only under the lock, so frames go
+out in the order h2 produced them; the write is shielded from cancellation
+(and bounded by the write timeout) so a frame is never cut in half.
+
+*Flow control bounds memory.* DATA is not acknowledged when it arrives: a
+stream's consumer acknowledges each chunk's ``flow_controlled_length`` (padding
+included) as it takes it from the channel, and sends the WINDOW_UPDATE h2
+then queues. A slow consumer therefore holds at most its stream window
+(`STREAM_WINDOW`) while other streams keep flowing. A stream abandoned with
+data still buffered (closed early, cancelled, failed) returns that credit at
+once, resets the stream with CANCEL, and any DATA still in flight for it is
+acknowledged by the reader as it arrives.
+
+Request bodies are sent within the peer's window: a sender waits on an event
+the reader sets on every WINDOW_UPDATE or SETTINGS change, never buffering.
+
+*Timeouts* are enforced by the request's own task: the write timeout on each
+flush and each wait for window, the read timeout on each wait on its channel.
+The reader has none: an idle connection lives until keep-alive expiry.
+
+*Failure.* Any error in the reader (EOF, reset, protocol error) is stored,
+pushed into every open stream's channel, marks the connection closed, and
+the task returns normally: nothing escapes into the client's nursery. On
+GOAWAY, streams above ``last_stream_id`` fail with `StreamRefused` (the pool
+retries them on another connection), lower ones finish, and no new stream
+starts here; so does a stream reset with REFUSED_STREAM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
+import trio
+from h2.errors import ErrorCodes
+
+from ._config import TimeoutConfig
+from ._exceptions import (
+    LocalProtocolError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    TransportError,
+    WriteTimeout,
+)
+from ._headers import Headers
+from ._models import AsyncResponse, Request
+from ._network import CLOSE_TIMEOUT, NetworkStream
+
+MAX_HEADER_LIST_SIZE = 100 * 1024
+STREAM_WINDOW = 1 << 20
+CONNECTION_WINDOW = 16 << 20
+READ_SIZE = 256 * 1024
+# Never more streams at once than this, whatever the server allows.
+MAX_STREAMS_CAP = 1000
+# Stop opening streams well before the 31-bit stream id space runs out.
+LAST_STREAM_ID = (1 << 31) - 1000
+_IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+_CONNECTION_SPECIFIC = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
+)
+
+
+# h2 closes its connection state machine as soon as a GOAWAY arrives
+# (python-hyper/h2#1181), yet RFC 9113 §6.8 lets the server finish the streams up
+# to `last_stream_id`. Our connections keep the machine open instead; they open no
+# new stream after a GOAWAY (see `is_available`), which is all the closed state
+# was protecting. (h2 still drops frames it had queued to send at that moment.)
+_TRANSITIONS = {
+    **h2.connection.H2ConnectionStateMachine._transitions,
+    (h2.connection.ConnectionState.CLIENT_OPEN, h2.connection.ConnectionInputs.RECV_GOAWAY): (
+        None,
+        h2.connection.ConnectionState.CLIENT_OPEN,
+    ),
+}
+
+
+class StreamRefused(RemoteProtocolError):
+    """The server did not process the stream: safe to send again on another connection."""
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new exception like `error`, for one stream's task (each gets its own traceback)."""
+    if isinstance(error, TransportError):
+        copy = type(error)(str(error))
+        copy.__cause__ = error.__cause__ or error
+        return copy
+    remote = RemoteProtocolError(f"HTTP/2 connection failed: {error}")
+    remote.__cause__ = error
+    return remote
+
+
+class _Stream:
+    __slots__ = ("buffered", "receive", "send")
+
+    def __init__(self) -> None:
+        self.send, self.receive = trio.open_memory_channel[Any](math.inf)
+        # Flow-controlled bytes routed here and not yet taken: bounded by the window.
+        self.buffered = 0
+
+
+class HTTP2Connection:
+    """An HTTP/2 connection that the pool shares between concurrent requests."""
+
+    http_version = "HTTP/2"
+
+    def __init__(
+        self,
+        stream: NetworkStream,
+        key: Any,
+        on_release: Callable[[Any], None],
+        keepalive_expiry: float | None,
+        write_timeout: float | None,
+    ) -> None:
+        self.key = key
+        self._stream = stream
+        self._on_release = on_release
+        self._keepalive_expiry = keepalive_expiry
+        self._write_timeout = write_timeout
+        config = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        self._h2 = h2.connection.H2Connection(config=config)
+        self._h2.state_machine._transitions = _TRANSITIONS
+        self._h2.local_settings = h2.settings.Settings(
+            client=True,
+            initial_values={
+                h2.settings.SettingCodes.ENABLE_PUSH: 0,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_SIZE,
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+            },
+        )
+        # h2 applies our header-list limit only once the server acknowledges our
+        # SETTINGS; enforce it from the first frame.
+        self._h2.decoder.max_header_list_size = MAX_HEADER_LIST_SIZE
+        self._streams: dict[int, _Stream] = {}
+        self._write_lock = trio.Lock()
+        self._window_changed = trio.Event()
+        self._settings_received = False
+        self._started = False
+        self._goaway = False
+        self._error: Exception | None = None
+        self.is_closed = False
+        self.active_streams = 0
+        self.max_streams = 1
+        self.requests_handled = 0
+        self.idle_since = trio.current_time()
+
+    # -- what the pool asks (all plain def) ---------------------------------------
+
+    def is_available(self) -> bool:
+        return (
+            not self.is_closed
+            and not self._goaway
+            and self.active_streams < self.max_streams
+            and self._h2.highest_outbound_stream_id < LAST_STREAM_ID
+        )
+
+    def is_idle(self) -> bool:
+        return not self.is_closed and self.active_streams == 0
+
+    def has_expired(self, now: float) -> bool:
+        """Idle past the keep-alive expiry (the reader notices a closed socket itself)."""
+        return self._keepalive_expiry is not None and now - self.idle_since > self._keepalive_expiry
+
+    def reserve(self) -> None:
+        self.active_streams += 1
+
+    def retry_is_safe(self, request: Request, error: Exception) -> bool:
+        """A stream the server refused, or never processed, may go to another connection."""
+        return isinstance(error, StreamRefused)
+
+    def close_nowait(self) -> None:
+        self._fail(ReadError("The connection was closed"))
+
+    async def aclose(self) -> None:
+        """Say GOAWAY (bounded in time), then close the socket; the reader ends."""
+        if not self.is_closed:
+            self._h2.close_connection()
+            # TransportError: the reader may fail the connection meanwhile (data
+            # arriving after our GOAWAY); closing goes on regardless.
+            with (
+                trio.move_on_after(CLOSE_TIMEOUT, shield=True),
+                contextlib.suppress(TransportError),
+            ):
+                await self._flush(CLOSE_TIMEOUT)
+        self.close_nowait()
+
+    # -- setup and the reader task ---------------------------------------------------
+
+    async def start(self, nursery: trio.Nursery) -> None:
+        """Send the preface and SETTINGS; return once the server's SETTINGS arrived."""
+        self._h2.initiate_connection()
+        self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
+        await self._flush(self._write_timeout)
+        await nursery.start(self._read_loop)
+
+    async def _read_loop(
+        self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        # Until the server's SETTINGS arrive, a failure belongs to whoever is
+        # opening the connection (`nursery.start` re-raises it there).
+        while not self._settings_received:
+            await self._receive_events()
+        self._started = True
+        task_status.started()
+        try:
+            while True:
+                await self._receive_events()
+        except Exception as exc:
+            self._fail(exc)
+        finally:
+            # Cancelled: the client is closing. Whatever still waits must not hang.
+            self._fail(ReadError("The client closed the connection"))
+
+    async def _receive_events(self) -> None:
+        data = await self._stream.read(None, READ_SIZE)
+        if not data:
+            raise RemoteProtocolError("The server closed the HTTP/2 connection")
+        try:
+            events = self._h2.receive_data(data)
+        except h2.exceptions.ProtocolError as exc:
+            raise RemoteProtocolError(f"HTTP/2 protocol error: {exc}") from exc
+        for event in events:
+            self._route(event)
+        await self._flush(self._write_timeout)
+
+    def _route(self, event: h2.events.Event) -> None:
+        if isinstance(
+            event,
+            (
+                h2.events.ResponseReceived,
+                h2.events.DataReceived,
+                h2.events.StreamEnded,
+                h2.events.StreamReset,
+            ),
+        ):
+            stream = self._streams.get(event.stream_id)
+            if stream is not None:
+                if isinstance(event, h2.events.DataReceived):
+                    stream.buffered += event.flow_controlled_length
+                stream.send.send_nowait(event)
+            elif isinstance(event, h2.events.DataReceived):
+                # DATA in flight for a stream we abandoned: return its credit now.
+                self._h2.acknowledge_received_data(
+                    event.flow_controlled_length,
+                    event.stream_id,
+                )
+        elif isinstance(event, h2.events.RemoteSettingsChanged):
+            self._settings_received = True
+            limit = self._h2.remote_settings.max_concurrent_streams
+            self.max_streams = max(1, min(limit, MAX_STREAMS_CAP))
+            self._wake_senders()
+            if self._started:
+                self._on_release(self)  # more (or fewer) streams: let waiters look again
+        elif isinstance(event, h2.events.WindowUpdated):
+            self._wake_senders()
+        elif isinstance(event, h2.events.ConnectionTerminated):
+            self._on_goaway(event.last_stream_id or 0)
+        # Other events need nothing: h2 answers PINGs and SETTINGS itself, and
+        # 1xx responses and trailers carry nothing the response exposes.
+
+    def _on_goaway(self, last_stream_id: int) -> None:
+        self._goaway = True
+        for stream_id, stream in self._streams.items():
+            if stream_id > last_stream_id:
+                stream.send.send_nowait(
+                    StreamRefused("The server is going away and did not process this request")
+                )
+        if self.active_streams == 0:
+            self._fail(ReadError("The server closed the connection (GOAWAY)"))
+        else:
+            self._on_release(self)
+
+    def _wake_senders(self) -> None:
+        self._window_changed.set()
+        self._window_changed = trio.Event()
+
+    def _fail(self, error: Exception) -> None:
+        """Close the connection and fail every open stream with `error`. Idempotent."""
+        if self.is_closed:
+            return
+        self.is_closed = True
+        self._error = error
+        for stream in self._streams.values():
+            stream.send.send_nowait(error)
+        self._stream.close_nowait()
+        self._wake_senders()
+        self._on_release(self)
+
+    # -- the one write path ----------------------------------------------------------
+
+    async def _flush(self, timeout: float | None) -> None:
+        async with self._write_lock:
+            data = self._h2.data_to_send()
+            if not data:
+                return
+            if self.is_closed:
+                assert self._error is not None
+                raise _fresh(self._error)
+            # Shielded so that a cancelled task never leaves half a frame behind;
+            # the write timeout still bounds it.
+            with trio.CancelScope(shield=timeout is not None):
+                try:
+                    await self._stream.write(data, timeout)
+                except Exception as exc:
+                    self._fail(exc)
+                    raise
+
+    # -- one request -----------------------------------------------------------------
+
+    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> AsyncResponse:
+        """Open a stream, send `request` on it and read the response head.
+
+        The body streams afterwards, each chunk acknowledged as it is taken.
+        Any error or cancellation resets this stream only.
+        """
+        self.requests_handled += 1
+        stream_id: int | None = None
+        try:
+            stream_id = self._open_stream(request)
+            await self._flush(timeout.write_timeout)
+            if request.body.content != b"":
+                await self._send_body(stream_id, request, timeout.write_timeout)
+            event = await self._receive_head(stream_id, timeout.read_timeout)
+        except BaseException:
+            await self._abandon(stream_id)
+            raise
+        status = 0
+        raw_headers = []
+        for name, value in event.headers or ():
+            if name == b":status":
+                status = int(value)
+            elif not name.startswith(b":"):
+                raw_headers.append((name, value))
+        return AsyncResponse(
+            status,
+            headers=Headers._from_trusted_raw(raw_headers),
+            content=_ResponseBody(self, stream_id, timeout.read_timeout),
+            request=request,
+            protocol="HTTP/2",
+        )
+
+    def _open_stream(self, request: Request) -> int:
+        if self._error is not None:
+            raise _fresh(self._error)
+        url = request.url
+        headers = [
+            (b":method", request.method.encode("ascii")),
+            (b":authority", request.headers.get("host", url.raw_host_header).encode("ascii")),
+            (b":scheme", url.scheme.encode("ascii")),
+            (b":path", url.full_path.encode("ascii")),
+        ]
+        for name, value in request.headers.raw:
+            lowered = name.lower()
+            if lowered in _CONNECTION_SPECIFIC or (lowered == b"te" and value != b"trailers"):
+                continue
+            headers.append((lowered, value))
+        end_stream = request.body.content == b""
+        stream_id = self._h2.get_next_available_stream_id()
+        try:
+            self._h2.send_headers(stream_id, headers, end_stream=end_stream)
+        except h2.exceptions.ProtocolError as exc:
+            raise LocalProtocolError(f"Cannot send these headers over HTTP/2: {exc}") from exc
+        self._streams[stream_id] = _Stream()
+        return stream_id
+
+    async def _send_body(self, stream_id: int, request: Request, timeout: float | None) -> None:
+        try:
+            async for chunk in request.body:
+                view = memoryview(chunk)
+                while view:
+                    window = min(
+                        self._h2.local_flow_control_window(stream_id),
+                        self._h2.max_outbound_frame_size,
+                    )
+                    if window <= 0:
+                        await self._wait_for_window(timeout)
+                        continue
+                    self._h2.send_data(stream_id, bytes(view[:window]))
+                    view = view[window:]
+                    await self._flush(timeout)
+            self._h2.end_stream(stream_id)
+        except h2.exceptions.StreamClosedError:
+            return  # the server reset the stream early: its answer is in the channel
+        await self._flush(timeout)
+
+    async def _wait_for_window(self, timeout: float | None) -> None:
+        changed = self._window_changed
+        try:
+            with trio.fail_after(math.inf if timeout is None else timeout):
+                await changed.wait()
+        except trio.TooSlowError as exc:
+            raise WriteTimeout("The server gave no flow-control window in time") from exc
+        if self._error is not None:
+            raise _fresh(self._error)
+
+    async def _next_event(self, stream_id: int, timeout: float | None) -> Any:
+        stream = self._streams[stream_id]
+        try:
+            with trio.fail_after(math.inf if timeout is None else timeout):
+                item = await stream.receive.receive()
+        except trio.TooSlowError as exc:
+            raise ReadTimeout("The server sent nothing on this stream in time") from exc
+        if isinstance(item, Exception):
+            raise _fresh(item)
+        if isinstance(item, h2.events.StreamReset):
+            if item.error_code == ErrorCodes.REFUSED_STREAM:
+                raise StreamRefused("The server refused the stream (REFUSED_STREAM)")
+            raise RemoteProtocolError(f"The server reset the stream ({item.error_code!r})")
+        return item
+
+    async def _receive_head(self, stream_id: int, timeout: float | None) -> Any:
+        while True:
+            item = await self._next_event(stream_id, timeout)
+            if isinstance(item, h2.events.ResponseReceived):
+                return item
+            raise RemoteProtocolError("The server sent data before the response headers")
+
+    async def receive_body_chunk(self, stream_id: int, timeout: float | None) -> bytes | None:
+        """The next chunk of a body, acknowledged as it is taken; None at the end."""
+        while True:
+            item = await self._next_event(stream_id, timeout)
+            if isinstance(item, h2.events.DataReceived):
+                self._streams[stream_id].buffered -= item.flow_controlled_length
+                self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
+                await self._flush(self._write_timeout)
+                if item.data:
+                    return bytes(item.data)
+            elif isinstance(item, h2.events.StreamEnded):
+                self._end_stream(stream_id)
+                return None
+
+    def _end_stream(self, stream_id: int) -> None:
+        """The stream is done: free its slot; a GOAWAY'd connection closes with its last stream."""
+        del self._streams[stream_id]
+        self.active_streams -= 1
+        if self.active_streams == 0:
+            self.idle_since = trio.current_time()
+            if self._goaway:
+                self._fail(ReadError("The server closed the connection (GOAWAY)"))
+                return
+        self._on_release(self)
+
+    async def _abandon(self, stream_id: int | None) -> None:
+        """Give up a stream early: return its buffered credit, reset it, free the slot."""
+        if stream_id is None or stream_id not in self._streams:
+            self.active_streams -= 1
+            self._on_release(self)
+            return
+        stream = self._streams[stream_id]
+        while True:
+            try:
+                item = stream.receive.receive_nowait()
+            except trio.WouldBlock:
+                break
+            if isinstance(item, h2.events.DataReceived):
+                self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
+        self._end_stream(stream_id)
+        if self.is_closed:
+            return
+        # ProtocolError: both sides had already finished with the stream, or a
+        # GOAWAY closed the connection state (h2 then refuses any new frame).
+        with contextlib.suppress(h2.exceptions.ProtocolError):
+            self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+        # TransportError: the connection failed, and `_fail` has told everyone.
+        with trio.move_on_after(CLOSE_TIMEOUT, shield=True), contextlib.suppress(TransportError):
+            await self._flush(self._write_timeout)
+
+
+class _ResponseBody:
+    """The raw body of one HTTP/2 response, as an async iterator."""
+
+    __slots__ = ("_connection", "_done", "_stream_id", "_timeout")
+
+    def __init__(self, connection: HTTP2Connection, stream_id: int, timeout: float | None) -> None:
+        self._connection = connection
+        self._stream_id = stream_id
+        self._timeout = timeout
+        self._done = False
+
+    def __aiter__(self) -> _ResponseBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            chunk = await self._connection.receive_body_chunk(self._stream_id, self._timeout)
+        except BaseException:
+            await self.aclose()
+            raise
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            await self._connection._abandon(self._stream_id)

@@ -1,0 +1,277 @@
+"""HTTP/2 misbehaviour from a raw h2 server: GOAWAY, refused streams, limits, stalls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h2.events
+import h2.settings
+import pytest
+import trio
+from h2.errors import ErrorCodes
+
+import httpcore
+from tests.h2server import H2ServerConnection, h2_server
+
+H2C = {"http1": False}
+
+
+def assert_clean(client: httpcore.TrioClient) -> None:
+    stats = client.statistics()
+    assert (stats.opening, stats.waiters, stats.streams) == (0, 0, 0)
+    assert stats.connections == stats.idle
+
+
+async def answer_everything(conn: H2ServerConnection) -> None:
+    while (event := await conn.next_event()) is not None:
+        if isinstance(event, h2.events.StreamEnded):
+            await conn.respond(event.stream_id, b"ok")
+
+
+async def test_settings_we_advertise_and_ping() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        conn.h2.ping(b"12345678")
+        await conn.flush()
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.get(url + "/")
+            assert (response.protocol, response.text) == ("HTTP/2", "ok")
+        # The client's SETTINGS: no push, 100 KiB header lists; and our PING was answered.
+        (conn,) = connections
+        settings = [e for e in conn.events_seen if isinstance(e, h2.events.RemoteSettingsChanged)]
+        values = {code: change.new_value for code, change in settings[0].changed_settings.items()}
+        assert values[h2.settings.SettingCodes.ENABLE_PUSH] == 0
+        assert values[h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE] == 100 * 1024
+        assert any(isinstance(e, h2.events.PingAckReceived) for e in conn.events_seen)
+
+
+async def test_goaway_with_streams_in_flight() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        if len(connections) == 1:
+            ended = await conn.wait_for(h2.events.StreamEnded, count=3)
+            first = min(e.stream_id for e in ended)
+            await conn.send_goaway(last_stream_id=first)
+            await conn.respond(first, b"first")
+            await conn.wait_for(h2.events.ConnectionTerminated)  # until the client leaves
+            return
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            bodies: list[bytes] = []
+
+            async def fetch() -> None:
+                bodies.append((await client.get(url + "/")).content)
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(3):
+                    nursery.start_soon(fetch)
+            assert sorted(bodies) == [b"first", b"ok", b"ok"]
+            assert len(connections) == 2
+            assert client.statistics().connections == 1  # the old one left the pool
+            assert_clean(client)
+
+
+async def test_refused_stream_is_retried_on_a_new_connection() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        if len(connections) == 1:
+            (event,) = await conn.wait_for(h2.events.StreamEnded)
+            conn.h2.reset_stream(event.stream_id, ErrorCodes.REFUSED_STREAM)
+            await conn.flush()
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.post(url + "/", data=b"not idempotent")
+            assert response.text == "ok"
+            assert len(connections) == 2
+            assert_clean(client)
+
+
+async def test_refused_twice_is_an_error() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.StreamEnded):
+                conn.h2.reset_stream(event.stream_id, ErrorCodes.REFUSED_STREAM)
+                await conn.flush()
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.RemoteProtocolError, match="REFUSED_STREAM"):
+                await client.get(url + "/")
+            assert_clean(client)
+
+
+async def test_max_concurrent_streams_one() -> None:
+    active = 0
+    peak = 0
+
+    async def handler(conn: H2ServerConnection) -> None:
+        nonlocal active, peak
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.RequestReceived):
+                active += 1
+                peak = max(peak, active)
+            if isinstance(event, h2.events.StreamEnded):
+                await trio.sleep(0.01)
+                active -= 1
+                await conn.respond(event.stream_id, b"ok")
+
+    settings = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1}
+    limits = httpcore.PoolLimits(hard_limit=1)
+    async with h2_server(handler, settings) as (url, connections):
+        async with httpcore.TrioClient(pool_limits=limits, **H2C) as client:
+            async with trio.open_nursery() as nursery:
+                for _ in range(5):
+                    nursery.start_soon(client.get, url + "/")
+            assert_clean(client)
+    assert peak == 1
+    assert len(connections) == 1
+
+
+async def test_stream_limit_opens_another_connection_within_pool_limits() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.StreamEnded):
+                await trio.sleep(0.05)
+                await conn.respond(event.stream_id, b"ok")
+
+    settings = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2}
+    async with h2_server(handler, settings) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            async with trio.open_nursery() as nursery:
+                for _ in range(6):
+                    nursery.start_soon(client.get, url + "/")
+            assert_clean(client)
+    assert 2 <= len(connections) <= 3
+
+
+async def test_oversize_header_list() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.StreamEnded)
+        await conn.respond(event.stream_id, b"big", extra=[(b"x-big", b"v" * (200 * 1024))])
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.RemoteProtocolError) as info:
+                await client.get(url + "/")
+            assert info.value.request is not None
+            assert client.statistics().connections == 0
+
+
+async def test_header_list_under_the_limit() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.StreamEnded)
+        await conn.respond(event.stream_id, b"ok", extra=[(b"x-big", b"v" * (90 * 1024))])
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.get(url + "/")
+            assert len(response.headers["x-big"]) == 90 * 1024
+
+
+@pytest.mark.parametrize("when", ["before-headers", "mid-body"])
+async def test_connection_dropped(when: str) -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.StreamEnded)
+        if when == "mid-body":
+            conn.h2.send_headers(event.stream_id, [(b":status", b"200")])
+            conn.h2.send_data(event.stream_id, b"partial")
+            await conn.flush()
+        await conn.stream.aclose()
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises((httpcore.RemoteProtocolError, httpcore.ReadError)) as info:
+                await client.get(url + "/")
+            assert info.value.request is not None
+            assert client.statistics().connections == 0
+
+
+async def test_window_update_never_comes() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        await conn.wait_for(h2.events.StreamEnded)  # never: the body cannot finish
+
+    settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
+    async with h2_server(handler, settings) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            timeout = httpcore.TimeoutConfig(5, write_timeout=0.3)
+            with pytest.raises(httpcore.WriteTimeout):
+                await client.post(url + "/", data=b"w" * 100_000, timeout=timeout)
+            assert_clean(client)
+
+
+async def test_cancelled_request_resets_only_its_stream() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        first = second = None
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.StreamEnded):
+                if first is None:
+                    first = event.stream_id  # never answered: the client gives up on it
+                else:
+                    second = event.stream_id
+                    await conn.respond(second, b"second")
+            if isinstance(event, h2.events.StreamReset):
+                reset.append((event.stream_id, event.error_code, first))
+
+    reset: list[Any] = []
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            with trio.move_on_after(0.2):
+                await client.get(url + "/first")
+            assert (await client.get(url + "/second")).text == "second"
+            assert_clean(client)
+    (stream_id, code, first) = reset[0]
+    assert (stream_id, code) == (first, ErrorCodes.CANCEL)
+    assert len(connections) == 1
+
+
+async def test_server_closes_idle_connection_then_new_request() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        if len(connections) == 1:
+            (event,) = await conn.wait_for(h2.events.StreamEnded)
+            await conn.respond(event.stream_id, b"one")
+            conn.h2.close_connection()
+            await conn.flush()
+            return
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            assert (await client.get(url + "/")).text == "one"
+            with trio.fail_after(5):
+                while client.statistics().connections:
+                    await trio.sleep(0.01)
+            assert (await client.get(url + "/")).text == "ok"
+    assert len(connections) == 2
+
+
+async def test_garbage_instead_of_settings() -> None:
+    async def handler(stream: trio.SocketStream) -> None:
+        await stream.send_all(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await stream.receive_some(1024)
+
+    from tests.servers import raw_server
+
+    async with raw_server(handler) as url:
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.RemoteProtocolError):
+                await client.get(url + "/")
+            assert client.statistics().connections == 0
+
+
+async def test_settings_never_come() -> None:
+    async def handler(stream: trio.SocketStream) -> None:
+        await trio.sleep_forever()
+
+    from tests.servers import raw_server
+
+    async with raw_server(handler) as url:
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.ConnectTimeout):
+                await client.get(url + "/", timeout=httpcore.TimeoutConfig(5, connect_timeout=0.2))
+            assert client.statistics().connections == 0
