@@ -111,12 +111,14 @@ def _fresh(error: Exception) -> Exception:
 
 
 class _Stream:
-    __slots__ = ("buffered", "receive", "send")
+    __slots__ = ("buffered", "receive", "reset", "send")
 
     def __init__(self) -> None:
         self.send, self.receive = trio.open_memory_channel[Any](math.inf)
         # Flow-controlled bytes routed here and not yet taken: bounded by the window.
         self.buffered = 0
+        # The server reset the stream: stop sending (it may have answered early).
+        self.reset = False
 
 
 class HTTP2Connection:
@@ -254,17 +256,15 @@ class HTTP2Connection:
                 h2.events.StreamReset,
             ),
         ):
-            stream = self._streams.get(event.stream_id)
-            if stream is not None:
-                if isinstance(event, h2.events.DataReceived):
-                    stream.buffered += event.flow_controlled_length
-                stream.send.send_nowait(event)
-            elif isinstance(event, h2.events.DataReceived):
-                # DATA in flight for a stream we abandoned: return its credit now.
-                self._h2.acknowledge_received_data(
-                    event.flow_controlled_length,
-                    event.stream_id,
-                )
+            # Every such event is for a stream we track: h2 emits none for a stream
+            # we reset (and returns the credit of DATA still arriving for it itself).
+            stream = self._streams[event.stream_id]
+            if isinstance(event, h2.events.DataReceived):
+                stream.buffered += event.flow_controlled_length
+            elif isinstance(event, h2.events.StreamReset):
+                stream.reset = True
+                self._wake_senders()  # a sender waiting for window on it must stop
+            stream.send.send_nowait(event)
         elif isinstance(event, h2.events.RemoteSettingsChanged):
             self._settings_received = True
             limit = self._h2.remote_settings.max_concurrent_streams
@@ -345,24 +345,17 @@ class HTTP2Connection:
         except BaseException:
             await self._abandon(stream_id)
             raise
-        status = 0
-        raw_headers = []
-        for name, value in event.headers or ():
-            if name == b":status":
-                status = int(value)
-            elif not name.startswith(b":"):
-                raw_headers.append((name, value))
+        # h2 has validated the head: ":status" first, and no other pseudo-header.
+        headers = event.headers
         return AsyncResponse(
-            status,
-            headers=Headers._from_trusted_raw(raw_headers),
+            int(headers[0][1]),
+            headers=Headers._from_trusted_raw(headers[1:]),
             content=_ResponseBody(self, stream_id, timeout.read_timeout),
             request=request,
             protocol="HTTP/2",
         )
 
     def _open_stream(self, request: Request) -> int:
-        if self._error is not None:
-            raise _fresh(self._error)
         url = request.url
         headers = [
             (b":method", request.method.encode("ascii")),
@@ -380,28 +373,33 @@ class HTTP2Connection:
         try:
             self._h2.send_headers(stream_id, headers, end_stream=end_stream)
         except h2.exceptions.ProtocolError as exc:
-            raise LocalProtocolError(f"Cannot send these headers over HTTP/2: {exc}") from exc
+            # h2 may have queued a GOAWAY or closed its state: retire the connection.
+            error = LocalProtocolError(f"Cannot send this request over HTTP/2: {exc}")
+            self._fail(error)
+            raise error from exc
         self._streams[stream_id] = _Stream()
         return stream_id
 
     async def _send_body(self, stream_id: int, request: Request, timeout: float | None) -> None:
-        try:
-            async for chunk in request.body:
-                view = memoryview(chunk)
-                while view:
-                    window = min(
-                        self._h2.local_flow_control_window(stream_id),
-                        self._h2.max_outbound_frame_size,
-                    )
-                    if window <= 0:
-                        await self._wait_for_window(timeout)
-                        continue
-                    self._h2.send_data(stream_id, bytes(view[:window]))
-                    view = view[window:]
-                    await self._flush(timeout)
+        stream = self._streams[stream_id]
+        async for chunk in request.body:
+            view = memoryview(chunk)
+            while view:
+                if stream.reset:
+                    return  # the server stopped us: its answer (or the reset) is in the channel
+                window = min(
+                    self._h2.local_flow_control_window(stream_id),
+                    self._h2.max_outbound_frame_size,
+                )
+                if window <= 0:
+                    await self._wait_for_window(timeout)
+                    continue
+                self._h2.send_data(stream_id, bytes(view[:window]))
+                view = view[window:]
+                await self._flush(timeout)
+        # ProtocolError: the server reset the stream during the last write.
+        with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.end_stream(stream_id)
-        except h2.exceptions.StreamClosedError:
-            return  # the server reset the stream early: its answer is in the channel
         await self._flush(timeout)
 
     async def _wait_for_window(self, timeout: float | None) -> None:
@@ -430,25 +428,24 @@ class HTTP2Connection:
         return item
 
     async def _receive_head(self, stream_id: int, timeout: float | None) -> Any:
-        while True:
-            item = await self._next_event(stream_id, timeout)
-            if isinstance(item, h2.events.ResponseReceived):
-                return item
-            raise RemoteProtocolError("The server sent data before the response headers")
+        item = await self._next_event(stream_id, timeout)
+        # h2 refuses DATA before HEADERS, and END_STREAM arrives after the head.
+        assert isinstance(item, h2.events.ResponseReceived)
+        return item
 
     async def receive_body_chunk(self, stream_id: int, timeout: float | None) -> bytes | None:
         """The next chunk of a body, acknowledged as it is taken; None at the end."""
         while True:
             item = await self._next_event(stream_id, timeout)
-            if isinstance(item, h2.events.DataReceived):
-                self._streams[stream_id].buffered -= item.flow_controlled_length
-                self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
-                await self._flush(self._write_timeout)
-                if item.data:
-                    return bytes(item.data)
-            elif isinstance(item, h2.events.StreamEnded):
+            if isinstance(item, h2.events.StreamEnded):
                 self._end_stream(stream_id)
                 return None
+            # Otherwise DATA: a repeated HEADERS is trailers, which are not routed.
+            self._streams[stream_id].buffered -= item.flow_controlled_length
+            self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
+            await self._flush(self._write_timeout)
+            if item.data:
+                return bytes(item.data)
 
     def _end_stream(self, stream_id: int) -> None:
         """The stream is done: free its slot; a GOAWAY'd connection closes with its last stream."""
@@ -463,7 +460,7 @@ class HTTP2Connection:
 
     async def _abandon(self, stream_id: int | None) -> None:
         """Give up a stream early: return its buffered credit, reset it, free the slot."""
-        if stream_id is None or stream_id not in self._streams:
+        if stream_id is None:  # failed before the stream was opened
             self.active_streams -= 1
             self._on_release(self)
             return

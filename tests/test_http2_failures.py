@@ -275,3 +275,164 @@ async def test_settings_never_come() -> None:
             with pytest.raises(httpcore.ConnectTimeout):
                 await client.get(url + "/", timeout=httpcore.TimeoutConfig(5, connect_timeout=0.2))
             assert client.statistics().connections == 0
+
+
+async def test_lowered_stream_limit_later_never_deadlocks() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        answered = 0
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.StreamEnded):
+                await conn.respond(event.stream_id, b"ok")
+                answered += 1
+                if answered == 1:  # from now on, one stream at a time
+                    conn.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
+                    await conn.flush()
+
+    limits = httpcore.PoolLimits(hard_limit=1)
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(pool_limits=limits, **H2C) as client:
+            await client.get(url + "/")
+            with trio.fail_after(5):
+                async with trio.open_nursery() as nursery:
+                    for _ in range(5):
+                        nursery.start_soon(client.get, url + "/")
+            assert_clean(client)
+
+
+async def test_goaway_on_an_idle_connection() -> None:
+    consumed = trio.Event()
+
+    async def handler(conn: H2ServerConnection) -> None:
+        if len(connections) == 1:
+            (event,) = await conn.wait_for(h2.events.StreamEnded)
+            await conn.respond(event.stream_id, b"one")
+            await consumed.wait()
+            await conn.send_goaway(last_stream_id=event.stream_id)
+            await conn.wait_for(h2.events.ConnectionTerminated)
+            return
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, connections):
+        async with httpcore.TrioClient(**H2C) as client:
+            assert (await client.get(url + "/")).text == "one"
+            consumed.set()
+            with trio.fail_after(5):
+                while client.statistics().connections:
+                    await trio.sleep(0.01)
+            assert (await client.get(url + "/")).text == "ok"
+    assert len(connections) == 2
+
+
+async def test_connection_reset_during_upload() -> None:
+    import socket
+    import struct
+
+    async def handler(conn: H2ServerConnection) -> None:
+        await conn.wait_for(h2.events.RequestReceived)
+        sock = conn.stream.socket
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    big_window = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1}
+    async with h2_server(handler, big_window) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(
+                (httpcore.WriteError, httpcore.ReadError, httpcore.RemoteProtocolError)
+            ):
+                await client.post(url + "/", data=b"z" * (64 << 20))
+            assert client.statistics().connections == 0
+
+
+async def test_connection_lost_while_waiting_for_window() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        await conn.wait_for(h2.events.DataReceived)
+        await trio.sleep(0.2)
+        await conn.stream.aclose()
+
+    settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
+    async with h2_server(handler, settings) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises((httpcore.ReadError, httpcore.RemoteProtocolError)):
+                await client.post(url + "/", data=b"w" * 100_000)
+            assert client.statistics().connections == 0
+
+
+async def test_early_response_while_uploading() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.RequestReceived)
+        await conn.respond(event.stream_id, b"too big", status=413)
+        conn.h2.reset_stream(event.stream_id, 0)  # NO_ERROR: "stop sending, I answered"
+        await conn.flush()
+        await answer_everything(conn)
+
+    settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
+    async with h2_server(handler, settings) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.post(url + "/", data=b"u" * 1_000_000)
+            assert (response.status_code, response.text) == (413, "too big")
+            assert_clean(client)
+
+
+async def test_stream_reset_with_an_error() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.StreamEnded)
+        conn.h2.reset_stream(event.stream_id, ErrorCodes.INTERNAL_ERROR)
+        await conn.flush()
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.RemoteProtocolError, match="INTERNAL_ERROR"):
+                await client.get(url + "/")
+            assert (await client.get(url + "/")).text == "ok"
+            assert_clean(client)
+
+
+async def test_empty_data_frames_and_body_end() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        (event,) = await conn.wait_for(h2.events.StreamEnded)
+        conn.h2.send_headers(event.stream_id, [(b":status", b"200")])
+        conn.h2.send_data(event.stream_id, b"")
+        conn.h2.send_data(event.stream_id, b"body")
+        conn.h2.send_data(event.stream_id, b"", end_stream=True)
+        await conn.flush()
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.get(url + "/", stream=True)
+            body: Any = response._stream
+            assert [chunk async for chunk in body] == [b"body"]
+            with pytest.raises(StopAsyncIteration):
+                await body.__anext__()
+            await response.close()
+            assert_clean(client)
+
+
+async def test_connect_method_is_refused_locally() -> None:
+    async with h2_server(answer_everything) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            with pytest.raises(httpcore.LocalProtocolError, match="HTTP/2"):
+                await client.request("CONNECT", url + "/")
+            assert (await client.get(url + "/")).text == "ok"
+            assert_clean(client)
+
+
+async def test_closing_an_already_failed_connection() -> None:
+    async with h2_server(answer_everything) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            await client.get(url + "/")
+            pool = client._dispatch.pool  # type: ignore[attr-defined]
+            (connection,) = [c for conns in pool._by_key.values() for c in conns]
+            connection._fail(httpcore.ReadError("gone"))
+            await connection.aclose()
+            assert connection.is_closed
+            assert client.statistics().connections == 0
+
+
+def test_unexpected_errors_become_remote_protocol_errors() -> None:
+    from httpcore._http2 import _fresh
+
+    error = _fresh(KeyError("bug"))
+    assert isinstance(error, httpcore.RemoteProtocolError)
+    assert isinstance(error.__cause__, KeyError)
