@@ -118,3 +118,11 @@ async def client(make_client: Any) -> Any:
     """A client of each kind with default settings."""
     async with make_client() as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real nginx on loopback: HTTP/1.1, HTTPS (ALPN h2 + http/1.1) and h2c."""
+    from tests.nginx import start_nginx
+
+    yield from start_nginx(tmp_path_factory.mktemp("nginx"), ca)

@@ -436,3 +436,20 @@ def test_unexpected_errors_become_remote_protocol_errors() -> None:
     error = _fresh(KeyError("bug"))
     assert isinstance(error, httpcore.RemoteProtocolError)
     assert isinstance(error.__cause__, KeyError)
+
+
+async def test_server_stops_reading_during_upload() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        await conn.wait_for(h2.events.RequestReceived)
+        conn.h2.increment_flow_control_window(1 << 30)  # the connection window too
+        await conn.flush()
+        await trio.sleep_forever()  # never reads again: the socket buffers fill up
+
+    big_window = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1}
+    async with h2_server(handler, big_window) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            timeout = httpcore.TimeoutConfig(5, write_timeout=0.3)
+            with pytest.raises(httpcore.WriteTimeout):
+                await client.post(url + "/", data=b"s" * (256 << 20), timeout=timeout)
+            # A write cut off mid-frame leaves the connection unusable: it is gone.
+            assert client.statistics().connections == 0

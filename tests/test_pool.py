@@ -144,7 +144,7 @@ async def test_cancellation_at_every_checkpoint(
                 assert response.status_code == 200
                 assert_baseline(client)
                 steps += 1
-            assert steps > 2  # the request really had checkpoints to cancel at
+            assert steps > 1  # at least one cancellation really landed
 
 
 async def test_cancel_while_waiting_for_pool(server: ServerThread) -> None:

@@ -1,0 +1,73 @@
+"""Interop with nginx: ALPN h2, h2c, HTTP/1.1, a large download, 1,000 concurrent requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import trio
+
+import httpcore
+
+
+def check_pattern(data: bytes, offset: int) -> None:
+    block = bytes(range(256))
+    start = offset % 256
+    expected = (block[start:] + block * (len(data) // 256 + 2))[: len(data)]
+    assert data == expected
+
+
+@pytest.mark.parametrize(
+    ("which", "kwargs", "protocol"),
+    [
+        ("https_url", {}, "HTTP/2"),
+        ("https_url", {"http2": False}, "HTTP/1.1"),
+        ("h2c_url", {"http1": False}, "HTTP/2"),
+        ("http_url", {}, "HTTP/1.1"),
+    ],
+)
+async def test_protocols(
+    make_client: Any, nginx: Any, which: str, kwargs: Any, protocol: str
+) -> None:
+    async with make_client(verify=nginx.ca_file, **kwargs) as client:
+        response = await client.get(getattr(nginx, which) + "/small.json")
+        assert response.protocol == protocol
+        assert response.json() == {"hello": "world", "n": 1}
+        assert (await client.get(getattr(nginx, which) + "/missing")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("which", "kwargs"), [("https_url", {}), ("h2c_url", {"http1": False}), ("http_url", {})]
+)
+async def test_large_download(nginx: Any, which: str, kwargs: Any) -> None:
+    async with httpcore.TrioClient(verify=nginx.ca_file, **kwargs) as client:
+        async with client.stream("GET", getattr(nginx, which) + "/big.bin") as response:
+            received = 0
+            async for chunk in response.stream():
+                check_pattern(chunk, received)
+                received += len(chunk)
+    assert received == nginx.big_size
+
+
+@pytest.mark.parametrize(("which", "kwargs"), [("https_url", {}), ("h2c_url", {"http1": False})])
+async def test_1000_concurrent_requests_http2(nginx: Any, which: str, kwargs: Any) -> None:
+    async with httpcore.TrioClient(verify=nginx.ca_file, **kwargs) as client:
+        statuses: list[int] = []
+
+        async def fetch() -> None:
+            response = await client.get(getattr(nginx, which) + "/small.json")
+            assert response.protocol == "HTTP/2"
+            statuses.append(response.status_code)
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(1000):
+                nursery.start_soon(fetch)
+        assert statuses == [200] * 1000
+        stats = client.statistics()
+        assert (stats.connections, stats.streams, stats.waiters) == (1, 0, 0)
+
+
+def test_blocking_client_against_nginx(nginx: Any) -> None:
+    with httpcore.Client(verify=nginx.ca_file) as client:
+        response = client.get(nginx.https_url + "/small.json")
+        assert (response.protocol, response.status_code) == ("HTTP/2", 200)
