@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import netrc
 import os
@@ -462,6 +463,23 @@ def _netrc_candidates(host: str) -> list[str]:
     return candidates
 
 
+_NetrcEntry = tuple[str, str, str]
+
+
+@functools.lru_cache(maxsize=8)
+def _load_netrc(
+    path: str, inode: int, size: int, mtime_ns: int
+) -> tuple[dict[str, _NetrcEntry], _NetrcEntry | None] | None:
+    """A parsed netrc file, cached per file identity and modification: the
+    lookup runs for every request, the parse only when the file changes."""
+    try:
+        parsed = netrc.netrc(path)
+    except (OSError, ValueError, netrc.NetrcParseError):
+        return None
+    machines = {name.lower(): entry for name, entry in parsed.hosts.items() if name != "default"}
+    return machines, parsed.hosts.get("default")
+
+
 def netrc_credentials(host: str, netrc_file: str | None = None) -> tuple[str, str] | None:
     """The `(login, password)` a netrc file holds for `host`, or None.
 
@@ -473,13 +491,16 @@ def netrc_credentials(host: str, netrc_file: str | None = None) -> tuple[str, st
     if netrc_file is None:
         netrc_file = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
     try:
-        parsed = netrc.netrc(netrc_file)
-    except (OSError, ValueError, netrc.NetrcParseError):
+        stat = os.stat(netrc_file)
+    except OSError:
         return None
-    machines = {name.lower(): entry for name, entry in parsed.hosts.items() if name != "default"}
+    parsed = _load_netrc(netrc_file, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if parsed is None:
+        return None
+    machines, default = parsed
     entry = next(
         (machines[name] for name in _netrc_candidates(host) if name in machines),
-        parsed.hosts.get("default"),
+        default,
     )
     if entry is None:
         return None

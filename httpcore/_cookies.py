@@ -122,6 +122,8 @@ class Cookies(MutableMapping[str, str]):
         self._extract(response.headers, response.request.url)
 
     def _extract(self, headers: Headers, url: URL) -> None:
+        if "set-cookie" not in headers and "set-cookie2" not in headers:
+            return  # the common case, on every response: skip the jar's machinery
         # CookieJar.extract_cookies wants an http.client.HTTPResponse; it only
         # calls .info().get_all() on it.
         response = cast("HTTPResponse", _ResponseAdapter(headers))
@@ -129,6 +131,8 @@ class Cookies(MutableMapping[str, str]):
 
     def cookie_header_for(self, url: URL) -> str | None:
         """The `Cookie` header value for a request to `url`; None when no cookie matches."""
+        if not len(self.jar):
+            return None  # no cookie at all: skip building urllib's request
         adapter = _RequestAdapter(url)
         self.jar.add_cookie_header(adapter)
         return adapter.get_header("Cookie")
