@@ -488,8 +488,7 @@ def render_report(
     cells: Sequence[Cell],
     args: argparse.Namespace,
     cpus: tuple[int | None, ...],
-    profile_title: str,
-    profile: str,
+    profiles: Sequence[tuple[str, str]],
 ) -> str:
     lines = ["# httpcore benchmark", ""]
     lines += environment_lines(server, cells, args, cpus)
@@ -515,8 +514,16 @@ def render_report(
     ]
     if notes:
         lines += ["", "## n/a and failures", "", *notes]
-    if profile:
-        lines += ["", "## Profile", "", profile_title, "", "```", profile.strip("\n"), "```"]
+    if profiles:
+        lines += [
+            "",
+            "## Profiles",
+            "",
+            "cProfile of httpcore-trio, one run per workload (profiling slows it down), "
+            "functions by tottime, then tottime by package.",
+        ]
+        for title, text in profiles:
+            lines += ["", f"### {title}", "", "```", text.strip("\n"), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -561,7 +568,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=0,
         metavar="N",
-        help="also profile httpcore-trio on the sequential workload; report the top N",
+        help="also profile httpcore-trio once on each workload; report the top N functions",
     )
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds allowed to one client run"
@@ -631,20 +638,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if report["status"] == "error" and report.get("stderr"):
                     log(report["stderr"].rstrip())
 
-        profile_title = profile = ""
+        profiles: list[tuple[str, str]] = []
         if args.profile:
-            seq = next(w for w in WORKLOADS if w.name == "seq")
-            if args.quick:
-                seq = replace(seq, count=seq.count // QUICK_DIVISOR)
             ours = next(c for c in CLIENTS if c.name == "httpcore-trio")
-            command = client_command(ours, seq, server, pythons, client_cpu, args.profile)
-            report = run_client(command, seq, server.workdir, args.timeout)
-            profile_title = f"cProfile of httpcore-trio on `seq` ({seq.describe()}), by tottime:"
-            profile = shorten_paths(report.get("stderr", "") or report.get("reason", ""))
+            for workload in workloads:
+                command = client_command(ours, workload, server, pythons, client_cpu, args.profile)
+                log(f"profiling {ours.name} on {workload.name}")
+                report = run_client(command, workload, server.workdir, args.timeout)
+                title = f"`{workload.name}` ({workload.describe()})"
+                text = report.get("stderr", "") or report.get("reason", "")
+                profiles.append((title, shorten_paths(text)))
 
-        markdown = render_report(
-            server, cells, args, (server_cpu, client_cpu), profile_title, profile
-        )
+        markdown = render_report(server, cells, args, (server_cpu, client_cpu), profiles)
 
     print(markdown)
     if args.output:

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from collections.abc import Hashable
 
 MAX_HEAD_SIZE = 100 * 1024
+# Reads start small (a head, a small body) and grow while they come back full,
+# so a large body moves in few, large reads.
+FIRST_READ_SIZE = 64 * 1024
+MAX_READ_SIZE = 1024 * 1024
 _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 
 
@@ -67,6 +71,7 @@ class HTTP11Connection:
         self.response_bytes_received = False
         self._keep_alive = True
         self._read_timeout: float | None = None
+        self._read_size = FIRST_READ_SIZE
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -113,6 +118,7 @@ class HTTP11Connection:
         self.request_bytes_written = False
         self.response_bytes_received = False
         self._read_timeout = timeout.read_timeout
+        self._read_size = FIRST_READ_SIZE
         try:
             try:
                 await self._send_request(request, timeout.write_timeout)
@@ -141,11 +147,15 @@ class HTTP11Connection:
 
     async def _send_request(self, request: Request, write_timeout: float | None) -> None:
         try:
+            # `_parsed=True`: our Headers already refused what h11's regexes would
+            # (control characters, non-token names); h11 still checks the framing
+            # headers (Content-Length, Transfer-Encoding) and Host.
             head = self._h11.send(
                 h11.Request(
-                    method=request.method,
+                    method=request.method.encode("ascii"),
                     target=request.url.full_path.encode("ascii"),
-                    headers=request.headers.raw,
+                    headers=[(name.lower(), value) for name, value in request.headers.raw],
+                    _parsed=True,
                 )
             )
         except h11.LocalProtocolError as exc:
@@ -210,9 +220,11 @@ class HTTP11Connection:
             except h11.RemoteProtocolError as exc:
                 raise RemoteProtocolError(str(exc)) from exc
             if event is h11.NEED_DATA:
-                data = await self._stream.read(self._read_timeout)
+                data = await self._stream.read(self._read_timeout, self._read_size)
                 if data:
                     self.response_bytes_received = True
+                    if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
+                        self._read_size *= 4
                 try:
                     self._h11.receive_data(data)
                 except (

@@ -65,10 +65,16 @@ from ._exceptions import (
 )
 from ._headers import Headers
 from ._models import AsyncResponse, Request
-from ._network import CLOSE_TIMEOUT, NetworkStream
+from ._network import CLOSE_TIMEOUT, NetworkStream, _deadline
 
 MAX_HEADER_LIST_SIZE = 100 * 1024
 STREAM_WINDOW = 1 << 20
+# Consumed data is acknowledged in batches of this much (or at once when the
+# consumer has caught up): acknowledging every small DATA frame makes h2 answer
+# each with a WINDOW_UPDATE, and the server then sends one frame per update.
+ACK_BATCH = 128 * 1024
+# At most this much body is handed to the consumer in one chunk.
+MAX_BATCH = 256 * 1024
 CONNECTION_WINDOW = 16 << 20
 READ_SIZE = 256 * 1024
 # Never more streams at once than this, whatever the server allows.
@@ -110,13 +116,28 @@ def _fresh(error: Exception) -> Exception:
     return remote
 
 
+def _unwrap(item: Any) -> Any:
+    """A routed event, or the stream's failure raised."""
+    if isinstance(item, Exception):
+        raise _fresh(item)
+    if isinstance(item, h2.events.StreamReset):
+        if item.error_code == ErrorCodes.REFUSED_STREAM:
+            raise StreamRefused("The server refused the stream (REFUSED_STREAM)")
+        raise RemoteProtocolError(f"The server reset the stream ({item.error_code!r})")
+    return item
+
+
 class _Stream:
-    __slots__ = ("buffered", "receive", "reset", "send")
+    __slots__ = ("buffered", "ended", "receive", "reset", "send", "unacked")
 
     def __init__(self) -> None:
         self.send, self.receive = trio.open_memory_channel[Any](math.inf)
         # Flow-controlled bytes routed here and not yet taken: bounded by the window.
         self.buffered = 0
+        # Flow-controlled bytes consumed but not yet acknowledged (< ACK_BATCH).
+        self.unacked = 0
+        # END_STREAM was taken from the channel (its data may still be returned first).
+        self.ended = False
         # The server reset the stream: stop sending (it may have answered early).
         self.reset = False
 
@@ -310,6 +331,10 @@ class HTTP2Connection:
     # -- the one write path ----------------------------------------------------------
 
     async def _flush(self, timeout: float | None) -> None:
+        # Most calls (after each DATA acknowledgement, after each read) find
+        # nothing queued: h2 batches WINDOW_UPDATEs. Skip the lock then.
+        if not self._h2._data_to_send:
+            return
         async with self._write_lock:
             data = self._h2.data_to_send()
             if not data:
@@ -404,28 +429,21 @@ class HTTP2Connection:
 
     async def _wait_for_window(self, timeout: float | None) -> None:
         changed = self._window_changed
-        try:
-            with trio.fail_after(math.inf if timeout is None else timeout):
-                await changed.wait()
-        except trio.TooSlowError as exc:
-            raise WriteTimeout("The server gave no flow-control window in time") from exc
+        with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
+            await changed.wait()
+        if scope.cancelled_caught:
+            raise WriteTimeout("The server gave no flow-control window in time")
         if self._error is not None:
             raise _fresh(self._error)
 
     async def _next_event(self, stream_id: int, timeout: float | None) -> Any:
         stream = self._streams[stream_id]
-        try:
-            with trio.fail_after(math.inf if timeout is None else timeout):
-                item = await stream.receive.receive()
-        except trio.TooSlowError as exc:
-            raise ReadTimeout("The server sent nothing on this stream in time") from exc
-        if isinstance(item, Exception):
-            raise _fresh(item)
-        if isinstance(item, h2.events.StreamReset):
-            if item.error_code == ErrorCodes.REFUSED_STREAM:
-                raise StreamRefused("The server refused the stream (REFUSED_STREAM)")
-            raise RemoteProtocolError(f"The server reset the stream ({item.error_code!r})")
-        return item
+        # A bare CancelScope rather than trio.fail_after: this runs for every wait.
+        with trio.CancelScope(deadline=_deadline(timeout)) as scope:
+            item = await stream.receive.receive()
+        if scope.cancelled_caught:
+            raise ReadTimeout("The server sent nothing on this stream in time")
+        return _unwrap(item)
 
     async def _receive_head(self, stream_id: int, timeout: float | None) -> Any:
         item = await self._next_event(stream_id, timeout)
@@ -434,21 +452,45 @@ class HTTP2Connection:
         return item
 
     async def receive_body_chunk(self, stream_id: int, timeout: float | None) -> bytes | None:
-        """The next chunk of a body, acknowledged as it is taken; None at the end."""
-        while True:
+        """The next chunk of a body, acknowledged as it is taken; None at the end.
+
+        Takes every DATA frame already waiting (up to `MAX_BATCH` bytes) at once:
+        a task switch per small frame would cost more than the frame itself.
+        """
+        stream = self._streams[stream_id]
+        while not stream.ended:
             item = await self._next_event(stream_id, timeout)
-            if isinstance(item, h2.events.StreamEnded):
-                self._end_stream(stream_id)
-                return None
-            # Otherwise DATA: a repeated HEADERS is trailers, which are not routed.
-            self._streams[stream_id].buffered -= item.flow_controlled_length
-            self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
-            await self._flush(self._write_timeout)
-            if item.data:
-                return bytes(item.data)
+            chunks: list[bytes] = []
+            consumed = 0
+            while True:
+                if isinstance(item, h2.events.StreamEnded):
+                    stream.ended = True
+                    break
+                # Otherwise DATA: a repeated HEADERS is trailers, which are not routed.
+                consumed += item.flow_controlled_length
+                if item.data:
+                    chunks.append(item.data)
+                if consumed >= MAX_BATCH:
+                    break
+                try:
+                    item = _unwrap(stream.receive.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            stream.buffered -= consumed
+            stream.unacked += consumed
+            if stream.unacked >= ACK_BATCH or (stream.unacked and not stream.buffered):
+                self._h2.acknowledge_received_data(stream.unacked, stream_id)
+                stream.unacked = 0
+                await self._flush(self._write_timeout)
+            if chunks:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._end_stream(stream_id)
+        return None
 
     def _end_stream(self, stream_id: int) -> None:
         """The stream is done: free its slot; a GOAWAY'd connection closes with its last stream."""
+        # A stream that ended normally has acknowledged all it consumed (its last
+        # batch found nothing buffered); `_abandon` returns the credit of the rest.
         del self._streams[stream_id]
         self.active_streams -= 1
         if self.active_streams == 0:
@@ -465,13 +507,18 @@ class HTTP2Connection:
             self._on_release(self)
             return
         stream = self._streams[stream_id]
+        credit = stream.unacked
         while True:
             try:
                 item = stream.receive.receive_nowait()
             except trio.WouldBlock:
                 break
             if isinstance(item, h2.events.DataReceived):
-                self._h2.acknowledge_received_data(item.flow_controlled_length, stream_id)
+                credit += item.flow_controlled_length
+        if credit:
+            # The connection-level credit of what was consumed or buffered (h2 sends
+            # it with the next write).
+            self._h2.acknowledge_received_data(credit, stream_id)
         self._end_stream(stream_id)
         if self.is_closed:
             return

@@ -111,12 +111,16 @@ class NetworkStream:
 
     async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
         """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`."""
+        # A bare CancelScope rather than trio.fail_at: this runs for every read,
+        # and fail_at is a generator-based context manager.
         try:
-            with trio.fail_at(_deadline(timeout)):
+            with trio.CancelScope(deadline=_deadline(timeout)):
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
                 return await self._stream.receive_some(max_bytes)  # type: ignore[return-value]
-        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
+        # Only reached when the deadline cancelled the receive.
+        raise ReadTimeout("ReadTimeout: the operation timed out")
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         """Send all of `data`. `WriteTimeout`/`WriteError`.
@@ -124,17 +128,15 @@ class NetworkStream:
         The timeout bounds each wait for progress, not the whole write: a
         large body goes out in steps of `WRITE_SIZE`, each with its own deadline.
         """
-        try:
-            if len(data) <= WRITE_SIZE:
-                with trio.fail_at(_deadline(timeout)):
-                    await self._stream.send_all(data)
-                return
-            view = memoryview(data)
-            for start in range(0, len(view), WRITE_SIZE):
-                with trio.fail_at(_deadline(timeout)):
+        view = memoryview(data) if len(data) > WRITE_SIZE else data
+        for start in range(0, len(data), WRITE_SIZE):
+            with trio.CancelScope(deadline=_deadline(timeout)) as scope:
+                try:
                     await self._stream.send_all(view[start : start + WRITE_SIZE])
-        except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
-            raise translate_error(exc, WriteError, WriteTimeout) from exc
+                except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                    raise translate_error(exc, WriteError, WriteTimeout) from exc
+            if scope.cancelled_caught:
+                raise WriteTimeout("WriteTimeout: the operation timed out")
 
     def is_readable(self) -> bool:
         """True if the socket has data or EOF waiting: an idle connection must not be reused."""

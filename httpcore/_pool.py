@@ -195,14 +195,16 @@ class ConnectionPool:
         """A connection finished a request: it went idle, or it died."""
         if connection.is_closed:
             self._forget(connection)
-        elif connection.is_idle() and (
-            self._closed or self._idle_count() > self._limits.soft_limit
-        ):
+        elif connection.is_idle() and (self._closed or self._too_many_idle()):
             self._discard(connection)
         self._wake_waiters()
 
-    def _idle_count(self) -> int:
-        return sum(1 for conns in self._by_key.values() for c in conns if c.is_idle())
+    def _too_many_idle(self) -> bool:
+        soft_limit = self._limits.soft_limit
+        # Counting idle connections is a scan: skip it when there cannot be too many.
+        if self._slots <= soft_limit:
+            return False
+        return sum(1 for conns in self._by_key.values() for c in conns if c.is_idle()) > soft_limit
 
     def _wake_waiters(self) -> None:
         if not self._waiters:

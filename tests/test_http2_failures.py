@@ -425,6 +425,10 @@ async def test_closing_an_already_failed_connection() -> None:
             pool = client._dispatch.pool  # type: ignore[attr-defined]
             (connection,) = [c for conns in pool._by_key.values() for c in conns]
             connection._fail(httpcore.ReadError("gone"))
+            # Frames still queued on a failed connection are not sent: the error is raised.
+            connection._h2.ping(b"12345678")
+            with pytest.raises(httpcore.ReadError, match="gone"):
+                await connection._flush(1.0)
             await connection.aclose()
             assert connection.is_closed
             assert client.statistics().connections == 0

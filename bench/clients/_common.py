@@ -19,12 +19,14 @@ import cProfile
 import io
 import json
 import pstats
+import re
 import resource
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 PROTOCOLS = ("h1", "h2", "h2c")
@@ -145,8 +147,10 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
         return 1
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(job.profile)
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(job.profile)
         sys.stderr.write(out.getvalue())
+        sys.stderr.write(tottime_by_package(stats, job.profile))
     _emit(
         {
             "status": "ok",
@@ -161,6 +165,38 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
         }
     )
     return 0
+
+
+def tottime_by_package(stats: pstats.Stats, limit: int) -> str:
+    """The profile's own time summed per package (or stdlib module), the `limit` largest."""
+    totals: dict[str, float] = {}
+    entries: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    for (filename, _, _), (_, _, tottime, _, _) in entries.items():
+        totals[_package_of(filename)] = totals.get(_package_of(filename), 0.0) + tottime
+    overall = sum(totals.values()) or 1.0
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    lines = ["   tottime  share  package"]
+    for name, seconds in ranked[:limit]:
+        lines.append(f"{seconds:10.3f} {seconds / overall:6.1%}  {name}")
+    rest = sum(seconds for _, seconds in ranked[limit:])
+    if rest:
+        lines.append(f"{rest:10.3f} {rest / overall:6.1%}  (the other {len(ranked) - limit})")
+    return "\n".join(lines) + "\n"
+
+
+def _package_of(filename: str) -> str:
+    if filename == "~":
+        return "C built-ins"
+    generated = re.match(r"<attrs generated \w+ (\w+)", filename)
+    if generated:  # classes made by attrs: count them with their package
+        return generated.group(1)
+    if filename.startswith("<"):
+        return filename
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].removesuffix(".py")
+    path = Path(filename)
+    return path.parent.name if (path.parent / "__init__.py").exists() else path.stem
 
 
 def peak_rss_kib(usage: resource.struct_rusage) -> int:
