@@ -143,6 +143,11 @@ def _lower_key(key: object) -> str:
     return ""
 
 
+# Up to this many headers, a lookup right after a change scans the list rather
+# than rebuilding the index (which the next change would throw away again).
+_SCAN_LIMIT = 12
+
+
 class Headers(MutableMapping[str, str]):
     """A case-insensitive multi-dict of HTTP headers.
 
@@ -244,6 +249,10 @@ class Headers(MutableMapping[str, str]):
         """All values of ``key`` joined by ``", "``, or ``default`` if there are none."""
         index = self._index
         if index is None:
+            if len(self._items) <= _SCAN_LIMIT:
+                lower = _lower_key(key)
+                found = [value for _, name, value in self._items if name == lower]
+                return ", ".join(found) if found else default
             index = self._build_index()
         values = index.get(_lower_key(key))
         if values is None:
@@ -260,6 +269,9 @@ class Headers(MutableMapping[str, str]):
     def __contains__(self, key: object) -> bool:
         index = self._index
         if index is None:
+            if len(self._items) <= _SCAN_LIMIT:
+                lower = _lower_key(key)
+                return any(name == lower for _, name, _ in self._items)
             index = self._build_index()
         return _lower_key(key) in index
 

@@ -15,9 +15,10 @@ import string
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._content import BytesBody, RequestBody, encode_request
+from ._cookies import Cookies
 from ._decoders import (
     MAX_CHUNK,
     IncrementalTextDecoder,
@@ -39,9 +40,6 @@ from ._headers import Headers
 from ._status_codes import codes
 from ._urls import URL
 
-if TYPE_CHECKING:
-    from ._cookies import Cookies
-
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 _KNOWN_CODES = frozenset(int(code) for code in codes)
 _REDIRECT_CODES = frozenset((301, 302, 303, 307, 308))
@@ -50,13 +48,26 @@ _REDIRECT_CODES = frozenset((301, 302, 303, 307, 308))
 _METHODS_EXPECTING_BODY = frozenset(("POST", "PUT", "PATCH"))
 
 
+_VALID_METHODS: dict[str | bytes, str] = {}
+
+
 def _validate_method(method: str | bytes) -> str:
+    upper = _VALID_METHODS.get(method)
+    if upper is not None:
+        return upper
+    key = method
     if isinstance(method, bytes):
         method = method.decode("latin-1")
     # Checked before upper-casing: Unicode upper-cases some non-ASCII letters to ASCII.
     if not method or not _TOKEN_CHARS.issuperset(method):
         raise LocalProtocolError(f"Invalid HTTP method {method!r}")
-    return method.upper()
+    upper = method.upper()
+    if len(_VALID_METHODS) < 64:  # the usual handful, never unbounded
+        _VALID_METHODS[key] = upper
+    return upper
+
+
+_EMPTY_BODY = BytesBody(b"")  # stateless and replayable: shared by every body-less request
 
 
 class Request:
@@ -85,12 +96,18 @@ class Request:
         body: RequestBody | None = None,
     ) -> None:
         self.method = _validate_method(method)
-        self.url = URL(url, params=params) if params is not None else URL(url)
+        # URLs are immutable: one already parsed is shared, not copied.
+        self.url = url if type(url) is URL and params is None else URL(url, params=params)
         self.headers = Headers(headers)
         if body is None:
-            body_headers, body = encode_request(content=content, data=data, files=files, json=json)
-            for name, value in body_headers.items():
-                self.headers.setdefault(name, value)
+            if content is None and data is None and files is None and json is None:
+                body = _EMPTY_BODY
+            else:
+                body_headers, body = encode_request(
+                    content=content, data=data, files=files, json=json
+                )
+                for name, value in body_headers.items():
+                    self.headers.setdefault(name, value)
         if (
             body.content_length == 0
             and self.method in _METHODS_EXPECTING_BODY
@@ -104,8 +121,6 @@ class Request:
         self._explicit_cookie: str | None = self.headers.get("cookie")
         self.cookies: Cookies | None = None
         if cookies is not None:
-            from ._cookies import Cookies
-
             self.cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
             if self._explicit_cookie is None:
                 self.cookies.set_cookie_header(self)
@@ -234,8 +249,6 @@ class BaseResponse:
     def cookies(self) -> Cookies:
         """The cookies this response set."""
         if self._cookies is None:
-            from ._cookies import Cookies
-
             self._cookies = Cookies()
             self._cookies.extract_cookies(self)
         return self._cookies
