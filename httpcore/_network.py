@@ -62,15 +62,19 @@ def _deadline(timeout: float | None) -> float:
 class NetworkStream:
     """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
 
-    __slots__ = ("_socket", "_stream", "alpn_protocol", "is_closed")
+    __slots__ = ("_socket", "_ssl_object", "_stream", "alpn_protocol", "is_closed")
 
     def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
         self._stream = stream
         self._socket = socket
         self.is_closed = False
         self.alpn_protocol: str | None = None
+        self._ssl_object: ssl.SSLObject | None = None
         if isinstance(stream, trio.SSLStream):
             self.alpn_protocol = stream.selected_alpn_protocol()
+            # trio's SSLStream hands back one TLS record (<= 16 KiB) per receive,
+            # though more may sit decryptable in its buffer: see `_drain_tls`.
+            self._ssl_object = stream._ssl_object
 
     @classmethod
     async def connect(
@@ -116,11 +120,35 @@ class NetworkStream:
         try:
             with trio.CancelScope(deadline=_deadline(timeout)):
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
-                return await self._stream.receive_some(max_bytes)  # type: ignore[return-value]
+                data: bytes = await self._stream.receive_some(max_bytes)  # type: ignore[assignment]
+                if self._ssl_object is not None and data and len(data) < max_bytes:
+                    data = self._drain_tls(data, max_bytes)
+                return data
         except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
         # Only reached when the deadline cancelled the receive.
         raise ReadTimeout("ReadTimeout: the operation timed out")
+
+    def _drain_tls(self, data: bytes, max_bytes: int) -> bytes:
+        """Add the records already received and decryptable without I/O.
+
+        Pure decryption of bytes trio has already read; anything else (no whole
+        record left, an alert, close_notify) stops here and is met by trio's
+        next receive, which reports it as usual.
+        """
+        assert self._ssl_object is not None
+        chunks = [data]
+        size = len(data)
+        while size < max_bytes:
+            try:
+                more = self._ssl_object.read(max_bytes - size)
+            except ssl.SSLError:
+                break
+            if not more:
+                break
+            chunks.append(more)
+            size += len(more)
+        return data if len(chunks) == 1 else b"".join(chunks)
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         """Send all of `data`. `WriteTimeout`/`WriteError`.
