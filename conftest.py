@@ -29,15 +29,8 @@ def server() -> Iterator[ServerThread]:
 @pytest.fixture(scope="session")
 def tls_server(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """hypercorn over TLS with a trustme certificate for 127.0.0.1 and localhost."""
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    directory = tmp_path_factory.mktemp("tls")
-    certfile = directory / "server.pem"
-    keyfile = directory / "server.key"
-    cert.cert_chain_pems[0].write_to_path(str(certfile))
-    for pem in cert.cert_chain_pems[1:]:
-        pem.write_to_path(str(certfile), append=True)
-    cert.private_key_pem.write_to_path(str(keyfile))
-    thread = ServerThread(app, certfile=str(certfile), keyfile=str(keyfile)).start()
+    certfile, keyfile = _tls_files(ca, tmp_path_factory.mktemp("tls"))
+    thread = ServerThread(app, certfile=certfile, keyfile=keyfile).start()
     thread.url = thread.url.replace("http://", "https://")
     yield thread
     thread.stop()
@@ -126,3 +119,17 @@ def nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     from tests.nginx import start_nginx
 
     yield from start_nginx(tmp_path_factory.mktemp("nginx"), ca)
+
+
+@pytest.fixture(params=["h11", "httptools"])
+def h1_codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with each HTTP/1.1 codec (modules opt in with `usefixtures`)."""
+    from httpcore import _h1codec, _http11
+
+    if request.param == "httptools":
+        if not _h1codec.HAS_HTTPTOOLS:
+            pytest.skip("httptools is not installed")
+        monkeypatch.setattr(_http11, "CODEC", _h1codec.HttptoolsCodec)
+    else:
+        monkeypatch.setattr(_http11, "CODEC", _h1codec.H11Codec)
+    return str(request.param)

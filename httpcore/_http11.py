@@ -1,16 +1,19 @@
-"""One HTTP/1.1 connection, driven by h11.
+"""One HTTP/1.1 connection, driven by a sans-I/O codec (see `_h1codec`).
 
 Theory of operation: a connection carries one request at a time. The pool
 reserves it (`reserve()`), the requesting task writes the request and reads
 the response head in `handle_request()`, and the body is read by whoever
 iterates the response, one `receive` at a time, each under the read timeout.
-When the body ends cleanly and both sides may keep the connection, h11 starts
-a new cycle and the connection goes back to the pool as idle; in every other
+When the body ends cleanly and both sides may keep the connection, the codec
+starts a new cycle and the connection goes back to the pool as idle; in every other
 case (error, cancellation, a body not read to the end, `Connection: close`,
 left-over bytes, a response framed by both Content-Length and
 Transfer-Encoding) it is closed. The pool learns of either through the
 `on_release` callback, which is plain `def`, so no checkpoint separates the
 connection's state change from the pool's bookkeeping.
+
+The codec is httptools' when the `speedups` extra is installed, else h11's
+(`CODEC`, which tests may replace).
 """
 
 from __future__ import annotations
@@ -18,20 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import h11
 import trio
 
 from ._config import TimeoutConfig
-from ._exceptions import (
-    LocalProtocolError,
-    NetworkError,
-    ProtocolError,
-    RemoteProtocolError,
-    WriteError,
-)
+from ._exceptions import NetworkError, ProtocolError, RemoteProtocolError, WriteError
+from ._h1codec import END, NEED_DATA, Event, H11Codec, Head, HttptoolsCodec, default_codec
 from ._headers import Headers
 from ._models import AsyncResponse, Request
-from ._network import NetworkStream
+from ._network import NetworkStream, ResponseBody
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -42,6 +39,8 @@ MAX_HEAD_SIZE = 100 * 1024
 FIRST_READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 1024 * 1024
 _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+# The HTTP/1.1 codec class for new connections.
+CODEC: type[H11Codec] | type[HttptoolsCodec] = default_codec()
 
 
 class HTTP11Connection:
@@ -61,7 +60,7 @@ class HTTP11Connection:
         self._stream = stream
         self._on_release = on_release
         self._keepalive_expiry = keepalive_expiry
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD_SIZE)
+        self._codec = CODEC(MAX_HEAD_SIZE)
         self.is_closed = False
         self.active_streams = 0
         self.requests_handled = 0
@@ -69,7 +68,6 @@ class HTTP11Connection:
         # Progress of the current request, for the pool's retry rule.
         self.request_bytes_written = False
         self.response_bytes_received = False
-        self._keep_alive = True
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
 
@@ -126,115 +124,74 @@ class HTTP11Connection:
                 response = await self._receive_early_response(write_error)
             else:
                 response = await self._receive_head()
-            raw_headers = response.headers.raw_items()
-            if _head_size(response, raw_headers) > MAX_HEAD_SIZE:
+            raw_headers = response.headers
+            if _head_size(response) > MAX_HEAD_SIZE:
                 raise RemoteProtocolError(f"Response head larger than {MAX_HEAD_SIZE} bytes")
         except BaseException:
             self._fail()
             raise
-        headers = Headers._from_trusted_raw(raw_headers)
-        if "content-length" in headers and "transfer-encoding" in headers:
-            self._keep_alive = False
         return AsyncResponse(
             response.status_code,
-            headers=headers,
-            content=_ResponseBody(self),
+            headers=Headers._from_trusted_raw(raw_headers),
+            content=ResponseBody(self.receive_body_chunk, self.abandon_body),
             request=request,
-            protocol="HTTP/" + response.http_version.decode("ascii"),
+            protocol=response.protocol,
             # An empty reason phrase falls back to the standard one for the code.
             reason_phrase=response.reason.decode("latin-1") or None,
         )
 
     async def _send_request(self, request: Request, write_timeout: float | None) -> None:
-        try:
-            # `_parsed=True`: our Headers already refused what h11's regexes would
-            # (control characters, non-token names); h11 still checks the framing
-            # headers (Content-Length, Transfer-Encoding) and Host.
-            head = self._h11.send(
-                h11.Request(
-                    method=request.method.encode("ascii"),
-                    target=request.url.full_path.encode("ascii"),
-                    headers=[(name.lower(), value) for name, value in request.headers.raw],
-                    _parsed=True,
-                )
-            )
-        except h11.LocalProtocolError as exc:
-            raise LocalProtocolError(str(exc)) from exc
-        assert head is not None
+        codec = self._codec
+        # Our Headers already refused control characters and non-token names; the
+        # codec checks the framing headers (Content-Length, Transfer-Encoding) and Host.
+        head = codec.start_request(
+            request.method.encode("ascii"),
+            request.url.full_path.encode("ascii"),
+            [(name.lower(), value) for name, value in request.headers.raw],
+        )
         body = request.body
         content = body.content
         if content is not None:
             # The whole request in one write: head, body and end of message.
-            data = self._encode_body(content)
-            await self._write(head + data + self._end_of_message(), write_timeout)
+            data = codec.body(content)
+            await self._write(head + data + codec.end(), write_timeout)
             return
         await self._write(head, write_timeout)
         async for chunk in body:  # bodies never yield empty chunks
-            await self._write(self._encode_body(chunk), write_timeout)
-        await self._write(self._end_of_message(), write_timeout)
-
-    def _encode_body(self, data: bytes) -> bytes:
-        if not data:
-            return b""
-        try:
-            encoded = self._h11.send(h11.Data(data=data))
-        except h11.LocalProtocolError as exc:
-            raise LocalProtocolError(str(exc)) from exc
-        assert encoded is not None
-        return encoded
-
-    def _end_of_message(self) -> bytes:
-        try:
-            encoded = self._h11.send(h11.EndOfMessage())
-        except h11.LocalProtocolError as exc:
-            # e.g. fewer body bytes than the Content-Length the caller set
-            raise LocalProtocolError(str(exc)) from exc
-        assert encoded is not None
-        return encoded
+            await self._write(codec.body(chunk), write_timeout)
+        # e.g. fewer body bytes than the Content-Length the caller set
+        await self._write(codec.end(), write_timeout)
 
     async def _write(self, data: bytes, timeout: float | None) -> None:
         await self._stream.write(data, timeout)
         self.request_bytes_written = True
 
-    async def _receive_early_response(self, write_error: WriteError) -> h11.Response:
+    async def _receive_early_response(self, write_error: WriteError) -> Head:
         """The server may have answered early (e.g. 413) and closed before taking
         the whole body: that response is more useful than the write error."""
-        self._h11.send_failed()
+        self._codec.send_failed()
         try:
             return await self._receive_head()
         except (NetworkError, ProtocolError):
             raise write_error from None
 
-    async def _receive_head(self) -> h11.Response:
-        while True:
-            event = await self._next_event()
-            if isinstance(event, h11.Response):
-                return event
-            # InformationalResponse (1xx): skip, the real response follows.
-            assert isinstance(event, h11.InformationalResponse)
+    async def _receive_head(self) -> Head:
+        event = await self._next_event()  # the codec skips 1xx responses
+        assert isinstance(event, Head)
+        return event
 
-    async def _next_event(self) -> Any:
+    async def _next_event(self) -> Event:
+        codec = self._codec
         while True:
-            try:
-                event = self._h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise RemoteProtocolError(str(exc)) from exc
-            if event is h11.NEED_DATA:
-                data = await self._stream.read(self._read_timeout, self._read_size)
-                if data:
-                    self.response_bytes_received = True
-                    if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
-                        self._read_size *= 4
-                try:
-                    self._h11.receive_data(data)
-                except (
-                    h11.RemoteProtocolError
-                ) as exc:  # pragma: no cover - h11 defers errors to next_event
-                    raise RemoteProtocolError(str(exc)) from exc
-                continue
-            if event is h11.PAUSED:  # pragma: no cover - only after a complete response, never read
-                raise RemoteProtocolError("unexpected data after the response")
-            return event
+            event = codec.next_event()
+            if event is not NEED_DATA:
+                return event
+            data = await self._stream.read(self._read_timeout, self._read_size)
+            if data:
+                self.response_bytes_received = True
+                if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
+                    self._read_size *= 4
+            codec.receive(data)
 
     # -- the response body -----------------------------------------------------------
 
@@ -245,29 +202,18 @@ class HTTP11Connection:
         except BaseException:
             self._fail()
             raise
-        if isinstance(event, h11.Data):
-            return bytes(event.data)
-        if isinstance(
-            event, h11.ConnectionClosed
-        ):  # pragma: no cover - h11 reports EOF as EndOfMessage or error
-            self._fail()
-            raise RemoteProtocolError("the server closed the connection mid-response")
-        assert isinstance(event, h11.EndOfMessage)
+        if type(event) is bytes:
+            return event
+        assert event is END
         self._finish()
         return None
 
     def _finish(self) -> None:
         """The response is complete: back to the pool as idle, or closed."""
-        reusable = (
-            self._keep_alive
-            and self._h11.our_state is h11.DONE
-            and self._h11.their_state is h11.DONE
-            and not self._h11.trailing_data[0]
-        )
-        if not reusable:
+        if not self._codec.is_reusable():
             self._fail()
             return
-        self._h11.start_next_cycle()
+        self._codec.start_next_cycle()
         self.active_streams = 0
         self.idle_since = trio.current_time()
         self._on_release(self)
@@ -280,46 +226,19 @@ class HTTP11Connection:
         self.close_nowait()
         self._on_release(self)
 
-    def release_unfinished(self) -> None:
+    async def abandon_body(self) -> None:
         """The response was closed before its end: the connection cannot be reused."""
         if self.active_streams:
             self._fail()
 
 
-def _head_size(response: h11.Response, raw_headers: list[tuple[bytes, bytes]]) -> int:
+def _head_size(response: Head) -> int:
     """The size of a parsed head (at least what the server sent, less optional spaces).
 
     h11 enforces the limit only on a head still incomplete in its buffer; a
     complete one that arrived in a single read is measured here.
     """
     size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
-    for name, value in raw_headers:
+    for name, value in response.headers:
         size += len(name) + len(value) + len(": \r\n")
     return size
-
-
-class _ResponseBody:
-    """The raw body of one response, as an async iterator the response drains."""
-
-    __slots__ = ("_connection", "_done")
-
-    def __init__(self, connection: HTTP11Connection) -> None:
-        self._connection = connection
-        self._done = False
-
-    def __aiter__(self) -> _ResponseBody:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._done:
-            raise StopAsyncIteration
-        chunk = await self._connection.receive_body_chunk()
-        if chunk is None:
-            self._done = True
-            raise StopAsyncIteration
-        return chunk
-
-    async def aclose(self) -> None:
-        if not self._done:
-            self._done = True
-            self._connection.release_unfinished()

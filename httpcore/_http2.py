@@ -42,6 +42,7 @@ starts here; so does a stream reset with REFUSED_STREAM.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -65,7 +66,7 @@ from ._exceptions import (
 )
 from ._headers import Headers
 from ._models import AsyncResponse, Request
-from ._network import CLOSE_TIMEOUT, NetworkStream, _deadline
+from ._network import CLOSE_TIMEOUT, NetworkStream, ResponseBody, _deadline
 
 MAX_HEADER_LIST_SIZE = 100 * 1024
 STREAM_WINDOW = 1 << 20
@@ -375,7 +376,10 @@ class HTTP2Connection:
         return AsyncResponse(
             int(headers[0][1]),
             headers=Headers._from_trusted_raw(headers[1:]),
-            content=_ResponseBody(self, stream_id, timeout.read_timeout),
+            content=ResponseBody(
+                functools.partial(self.receive_body_chunk, stream_id, timeout.read_timeout),
+                functools.partial(self._abandon, stream_id),
+            ),
             request=request,
             protocol="HTTP/2",
         )
@@ -529,36 +533,3 @@ class HTTP2Connection:
         # TransportError: the connection failed, and `_fail` has told everyone.
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True), contextlib.suppress(TransportError):
             await self._flush(self._write_timeout)
-
-
-class _ResponseBody:
-    """The raw body of one HTTP/2 response, as an async iterator."""
-
-    __slots__ = ("_connection", "_done", "_stream_id", "_timeout")
-
-    def __init__(self, connection: HTTP2Connection, stream_id: int, timeout: float | None) -> None:
-        self._connection = connection
-        self._stream_id = stream_id
-        self._timeout = timeout
-        self._done = False
-
-    def __aiter__(self) -> _ResponseBody:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._done:
-            raise StopAsyncIteration
-        try:
-            chunk = await self._connection.receive_body_chunk(self._stream_id, self._timeout)
-        except BaseException:
-            await self.aclose()
-            raise
-        if chunk is None:
-            self._done = True
-            raise StopAsyncIteration
-        return chunk
-
-    async def aclose(self) -> None:
-        if not self._done:
-            self._done = True
-            await self._connection._abandon(self._stream_id)

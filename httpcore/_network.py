@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import ssl
+from collections.abc import Awaitable, Callable
 
 import trio
 
@@ -182,3 +183,44 @@ class NetworkStream:
             with contextlib.suppress(trio.BrokenResourceError, OSError):
                 await self._stream.aclose()
         self._socket.close()
+
+
+class ResponseBody:
+    """The raw body of one response, as an async iterator that its response drains.
+
+    `receive()` returns the next chunk, or None at the end; `abandon()` gives up
+    the rest (the connection then decides it cannot be reused). An error while
+    receiving abandons the body before it propagates.
+    """
+
+    __slots__ = ("_abandon", "_done", "_receive")
+
+    def __init__(
+        self,
+        receive: Callable[[], Awaitable[bytes | None]],
+        abandon: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._receive = receive
+        self._abandon = abandon
+        self._done = False
+
+    def __aiter__(self) -> ResponseBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            chunk = await self._receive()
+        except BaseException:
+            await self.aclose()
+            raise
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            await self._abandon()

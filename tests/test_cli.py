@@ -11,6 +11,8 @@ import pytest
 from httpcore._cli import main
 from tests.servers import ServerThread
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 
 def test_get(server: ServerThread, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     assert main([server.url + "/"]) == 0

@@ -14,6 +14,8 @@ from httpcore._auth import build_basic_auth_header
 from tests.clients import ClientUnderTest
 from tests.servers import ServerThread
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 
 def echoed(response: Any) -> dict[str, Any]:
     data: dict[str, Any] = response.json()

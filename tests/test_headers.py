@@ -609,3 +609,12 @@ def test_equality_ignores_order_and_name_case(pairs: list[tuple[str, str]], data
     recased = [(n.swapcase(), v) for n, v in shuffled]
     assert Headers(pairs) == Headers(shuffled) == recased
     assert Headers(recased) == pairs
+
+
+def test_lookups_right_after_a_change_on_a_long_header_list() -> None:
+    headers = Headers([(f"x-{i}", str(i)) for i in range(20)])
+    headers["x-new"] = "new"  # drops the index; more headers than a scan is worth
+    assert headers.get("x-new") == "new"
+    assert "x-3" in headers
+    headers["x-other"] = "o"
+    assert "x-missing" not in headers

@@ -13,6 +13,8 @@ import httpcore
 from httpcore._pool import ConnectionPool
 from tests.servers import ServerThread, raw_server, read_request_head
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 
 @pytest.mark.parametrize(
     ("headers", "content", "message"),

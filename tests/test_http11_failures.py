@@ -22,6 +22,8 @@ import trio.testing
 import httpcore
 from tests.servers import CountingServer, ServerThread, raw_server, read_request_head
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 # Every test runs under this deadline: a hang fails the test instead of the suite.
 HANG_GUARD = 8.0
 SHORT = 0.3

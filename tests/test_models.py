@@ -1052,3 +1052,11 @@ async def test_stream_of_content_closed_early(kind: Kind, streaming: bool) -> No
     assert await kind.collect(iterator) == []
     # A new stream() starts over.
     assert b"".join(await kind.collect(response.stream())) == THREE_MIB
+
+
+def test_method_validation_cache_stays_bounded() -> None:
+    from httpcore import _models
+
+    methods = [f"M{i}" for i in range(100)]
+    assert [Request(m, "https://example.org/").method for m in methods] == methods
+    assert len(_models._VALID_METHODS) <= 64

@@ -10,6 +10,8 @@ import trio
 import httpcore
 from tests.servers import CountingServer, ServerThread, raw_server
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 
 def assert_baseline(client: httpcore.TrioClient) -> None:
     stats = client.statistics()

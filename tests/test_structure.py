@@ -17,6 +17,7 @@ SANS_IO_MODULES = [
     "_cookies",
     "_decoders",
     "_exceptions",
+    "_h1codec",
     "_headers",
     "_models",
     "_redirects",

@@ -13,6 +13,8 @@ import pytest
 import httpcore
 from tests.servers import ServerThread
 
+pytestmark = pytest.mark.usefixtures("h1_codec")
+
 
 def test_stream_across_portal(server: ServerThread) -> None:
     with httpcore.Client() as client:
