@@ -16,6 +16,7 @@ arguments of a request into the headers the body implies and the body itself.
 
 from __future__ import annotations
 
+import abc
 import io
 import json as jsonlib
 import mimetypes
@@ -99,7 +100,7 @@ class _CheckedAsyncIterator(AsyncIterator[bytes]):
             await aclose()
 
 
-class RequestBody:
+class RequestBody(abc.ABC):
     """A request body, iterable as chunks of bytes with ``for`` and ``async for``.
 
     ``content_length`` is the size in bytes, or ``None`` when it is not known
@@ -133,8 +134,9 @@ class RequestBody:
             )
         self._consumed = True
 
+    @abc.abstractmethod
     def _chunks(self) -> Iterator[bytes]:
-        raise NotImplementedError  # pragma: no cover - every subclass provides it
+        """The body's chunks, for one iteration (after `_start` allowed it)."""
 
 
 class BytesBody(RequestBody):
@@ -183,6 +185,9 @@ class AsyncIteratorBody(RequestBody):
         self._iterable: AsyncIterable[object] = iterable
 
     def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()  # refused without `_start()`: refusing must not use it up
+
+    def _chunks(self) -> Iterator[bytes]:
         raise TypeError(
             "this request body is an async iterator, which a blocking Client cannot send; "
             "use a sync iterator, or an async client (TrioClient or AsyncClient)"
