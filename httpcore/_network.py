@@ -63,7 +63,7 @@ def _deadline(timeout: float | None) -> float:
 class NetworkStream:
     """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
 
-    __slots__ = ("_socket", "_ssl_object", "_stream", "alpn_protocol", "is_closed")
+    __slots__ = ("_buffer", "_socket", "_ssl_object", "_stream", "alpn_protocol", "is_closed")
 
     def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
         self._stream = stream
@@ -71,6 +71,7 @@ class NetworkStream:
         self.is_closed = False
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
+        self._buffer: bytearray | None = None
         if isinstance(stream, trio.SSLStream):
             self.alpn_protocol = stream.selected_alpn_protocol()
             # trio's SSLStream hands back one TLS record (<= 16 KiB) per receive,
@@ -120,15 +121,31 @@ class NetworkStream:
         # and fail_at is a generator-based context manager.
         try:
             with trio.CancelScope(deadline=_deadline(timeout)):
+                if max_bytes > READ_SIZE and self._ssl_object is None:
+                    return await self._read_into(max_bytes)
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
                 data: bytes = await self._stream.receive_some(max_bytes)  # type: ignore[assignment]
                 if self._ssl_object is not None and data and len(data) < max_bytes:
                     data = self._drain_tls(data, max_bytes)
                 return data
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
         # Only reached when the deadline cancelled the receive.
         raise ReadTimeout("ReadTimeout: the operation timed out")
+
+    async def _read_into(self, max_bytes: int) -> bytes:
+        """A large read on plain TCP, through a buffer kept for this connection.
+
+        `recv(n)` allocates n bytes each time and shrinks them to what arrived:
+        for large n that is a fresh memory mapping (and its page faults) per
+        read. The buffer is made only once a connection's reads grow large.
+        """
+        buffer = self._buffer
+        if buffer is None or len(buffer) < max_bytes:
+            buffer = self._buffer = bytearray(max_bytes)
+        received = await self._socket.recv_into(buffer, max_bytes)
+        with memoryview(buffer) as view:
+            return view[:received].tobytes()
 
     def _drain_tls(self, data: bytes, max_bytes: int) -> bytes:
         """Add the records already received and decryptable without I/O.
