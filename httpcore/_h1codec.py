@@ -86,9 +86,10 @@ def _refuse_double_framing(headers: list[tuple[bytes, bytes]]) -> None:
 class H11Codec:
     """The HTTP/1.1 client side of h11, with our events and exceptions."""
 
-    __slots__ = ("_closed", "_conn", "_double_framing")
+    __slots__ = ("_closed", "_conn", "_double_framing", "_max_head_size")
 
     def __init__(self, max_head_size: int) -> None:
+        self._max_head_size = max_head_size
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
         self._double_framing = False
         self._closed = False
@@ -164,7 +165,16 @@ class H11Codec:
 
     def _head(self, response: h11.Response) -> Head:
         raw = response.headers.raw_items()
-        names = {name.lower() for name, _ in raw}
+        # h11 limits only a head still incomplete in its buffer; one that arrived
+        # whole in a single read is measured here (at least what the server sent,
+        # less optional spaces).
+        size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
+        names = set()
+        for name, value in raw:
+            size += len(name) + len(value) + len(": \r\n")
+            names.add(name.lower())
+        if size > self._max_head_size:
+            raise RemoteProtocolError(f"Response head larger than {self._max_head_size} bytes")
         self._double_framing = b"content-length" in names and b"transfer-encoding" in names
         return Head(
             response.status_code,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._config import TimeoutConfig
-from ._exceptions import NetworkError, ProtocolError, RemoteProtocolError, WriteError
+from ._exceptions import NetworkError, ProtocolError, WriteError
 from ._h1codec import END, NEED_DATA, Event, H11Codec, Head, HttptoolsCodec, default_codec
 from ._headers import Headers
 from ._models import AsyncResponse, Request
@@ -125,8 +125,6 @@ class HTTP11Connection:
             else:
                 response = await self._receive_head()
             raw_headers = response.headers
-            if _head_size(response) > MAX_HEAD_SIZE:
-                raise RemoteProtocolError(f"Response head larger than {MAX_HEAD_SIZE} bytes")
         except BaseException:
             self._fail()
             raise
@@ -230,15 +228,3 @@ class HTTP11Connection:
         """The response was closed before its end: the connection cannot be reused."""
         if self.active_streams:
             self._fail()
-
-
-def _head_size(response: Head) -> int:
-    """The size of a parsed head (at least what the server sent, less optional spaces).
-
-    h11 enforces the limit only on a head still incomplete in its buffer; a
-    complete one that arrived in a single read is measured here.
-    """
-    size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
-    for name, value in response.headers:
-        size += len(name) + len(value) + len(": \r\n")
-    return size
