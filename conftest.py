@@ -124,7 +124,8 @@ def nginx(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(params=["h11", "httptools"])
 def h1_codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test with each HTTP/1.1 codec (modules opt in with `usefixtures`)."""
-    from httpcore import _h1codec, _http11
+    from httpcore._core import h1codec as _h1codec
+    from httpcore._trio import http11 as _http11
 
     if request.param == "httptools":
         if not _h1codec.HAS_HTTPTOOLS:

@@ -5,19 +5,16 @@ running the same engine in a background trio thread; `get`, `post`, ... send
 one request with a short-lived `Client`.
 """
 
-from ._auth import Auth, BasicAuth, DigestAuth, FunctionAuth
-from ._client import TrioClient
-from ._config import (
+from ._core.auth import Auth, BasicAuth, DigestAuth, FunctionAuth
+from ._core.config import (
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_POOL_LIMITS,
     DEFAULT_TIMEOUT_CONFIG,
     PoolLimits,
-    SSLConfig,
     TimeoutConfig,
 )
-from ._cookies import Cookies
-from ._dispatch import ASGIDispatch, MockDispatch
-from ._exceptions import (
+from ._core.cookies import Cookies
+from ._core.exceptions import (
     CloseError,
     ConnectError,
     ConnectTimeout,
@@ -47,11 +44,14 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from ._headers import Headers
-from ._models import AsyncResponse, BaseResponse, Request, Response
-from ._status_codes import StatusCode, codes
-from ._sync import Client, delete, get, head, options, patch, post, put, request
-from ._urls import URL, Origin
+from ._core.headers import Headers
+from ._core.models import AsyncResponse, BaseResponse, Request, Response
+from ._core.status_codes import StatusCode, codes
+from ._core.urls import URL, Origin
+from ._trio.client import TrioClient
+from ._trio.dispatch import ASGIDispatch, MockDispatch
+from ._trio.sync import Client, delete, get, head, options, patch, post, put, request
+from ._trio.tls import SSLConfig
 from ._version import __version__
 
 __all__ = [

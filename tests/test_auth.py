@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httpcore._auth import (
+from httpcore._core.auth import (
     Auth,
     BasicAuth,
     DigestAuth,
@@ -20,9 +20,9 @@ from httpcore._auth import (
     build_basic_auth_header,
     netrc_credentials,
 )
-from httpcore._exceptions import RemoteProtocolError, RequestNotRead
-from httpcore._models import BaseResponse, Request
-from httpcore._urls import URL
+from httpcore._core.exceptions import RemoteProtocolError, RequestNotRead
+from httpcore._core.models import BaseResponse, Request
+from httpcore._core.urls import URL
 
 RFC7616_CHALLENGE = (
     'Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm={algorithm}, '

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from httpcore._cli import main
+from httpcore.cli.main import main
 from tests.servers import ServerThread
 
 pytestmark = pytest.mark.usefixtures("h1_codec")

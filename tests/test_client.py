@@ -10,7 +10,7 @@ import pytest
 import trio
 
 import httpcore
-from httpcore._auth import build_basic_auth_header
+from httpcore._core.auth import build_basic_auth_header
 from tests.clients import ClientUnderTest
 from tests.servers import ServerThread
 
@@ -403,6 +403,6 @@ async def test_unhashable_cert_is_refused(
 
 
 def test_unset_repr() -> None:
-    from httpcore._client import UNSET
+    from httpcore._trio.client import UNSET
 
     assert repr(UNSET) == "UNSET"

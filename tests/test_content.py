@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httpcore._content import (
+from httpcore._core.content import (
     CHUNK_SIZE,
     AsyncIteratorBody,
     BytesBody,
@@ -20,7 +20,7 @@ from httpcore._content import (
     RequestBody,
     encode_request,
 )
-from httpcore._exceptions import LocalProtocolError, StreamConsumed
+from httpcore._core.exceptions import LocalProtocolError, StreamConsumed
 
 B = b"BOUNDARY"
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httpcore._cookies import Cookies
-from httpcore._exceptions import CookieConflict
-from httpcore._models import BaseResponse, Request
-from httpcore._urls import URL
+from httpcore._core.cookies import Cookies
+from httpcore._core.exceptions import CookieConflict
+from httpcore._core.models import BaseResponse, Request
+from httpcore._core.urls import URL
 
 
 def response_setting(url: str, *set_cookies: str) -> BaseResponse:

@@ -14,7 +14,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from httpcore._decoders import (
+from httpcore._core.decoders import (
     MAX_CHUNK,
     SUPPORTED_ENCODINGS,
     BrotliDecoder,
@@ -34,7 +34,7 @@ from httpcore._decoders import (
     decoder_for,
     guess_encoding,
 )
-from httpcore._exceptions import DecodingError
+from httpcore._core.exceptions import DecodingError
 
 # Compressible but not trivial: random bytes, repeated text and a long run.
 TEXT = os.urandom(5000) + b"The quick brown fox jumps over the lazy dog. " * 4000 + b"z" * 300_000

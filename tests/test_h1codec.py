@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from httpcore._exceptions import LocalProtocolError, RemoteProtocolError
-from httpcore._h1codec import (
+from httpcore._core.exceptions import LocalProtocolError, RemoteProtocolError
+from httpcore._core.h1codec import (
     END,
     HAS_HTTPTOOLS,
     NEED_DATA,

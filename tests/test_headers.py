@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from httpcore import _headers
-from httpcore._exceptions import LocalProtocolError
-from httpcore._headers import Headers
+from httpcore._core import headers as _headers
+from httpcore._core.exceptions import LocalProtocolError
+from httpcore._core.headers import Headers
 
 # -- construction --------------------------------------------------------------
 

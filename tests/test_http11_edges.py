@@ -10,7 +10,7 @@ import pytest
 import trio
 
 import httpcore
-from httpcore._pool import ConnectionPool
+from httpcore._trio.pool import ConnectionPool
 from tests.servers import ServerThread, raw_server, read_request_head
 
 pytestmark = pytest.mark.usefixtures("h1_codec")
@@ -94,7 +94,7 @@ async def test_two_failed_connects_give_both_slots_back() -> None:
             nursery.start_soon(fetch)
             nursery.start_soon(fetch)
         assert len(errors) == 2
-        assert client.statistics() == httpcore._pool.PoolStatistics(0, 0, 0, 0)
+        assert client.statistics() == httpcore._trio.pool.PoolStatistics(0, 0, 0, 0)
 
 
 async def test_closed_pool_refuses_requests() -> None:
@@ -139,7 +139,7 @@ async def test_auth_flow_bug_propagates(server: ServerThread) -> None:
 
 
 def test_error_without_a_described_cause() -> None:
-    from httpcore._network import translate_error
+    from httpcore._trio.network import translate_error
 
     error = translate_error(trio.BrokenResourceError(), httpcore.ReadError, httpcore.ReadTimeout)
     assert isinstance(error, httpcore.ReadError)
@@ -154,4 +154,4 @@ async def test_connection_forgotten_twice(server: ServerThread) -> None:
         (connection,) = [c for conns in pool._by_key.values() for c in conns]
         pool._discard(connection)
         pool._forget(connection)
-        assert client.statistics() == httpcore._pool.PoolStatistics(0, 0, 0, 0)
+        assert client.statistics() == httpcore._trio.pool.PoolStatistics(0, 0, 0, 0)

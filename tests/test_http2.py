@@ -8,7 +8,7 @@ import pytest
 import trio
 
 import httpcore
-from httpcore._http2 import STREAM_WINDOW
+from httpcore._trio.http2 import STREAM_WINDOW
 from tests.servers import ServerThread
 
 

@@ -435,7 +435,7 @@ async def test_closing_an_already_failed_connection() -> None:
 
 
 def test_unexpected_errors_become_remote_protocol_errors() -> None:
-    from httpcore._http2 import _fresh
+    from httpcore._trio.http2 import _fresh
 
     error = _fresh(KeyError("bug"))
     assert isinstance(error, httpcore.RemoteProtocolError)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from httpcore._content import BytesBody, IteratorBody
-from httpcore._cookies import Cookies
-from httpcore._decoders import MAX_CHUNK
-from httpcore._exceptions import (
+from httpcore._core.content import BytesBody, IteratorBody
+from httpcore._core.cookies import Cookies
+from httpcore._core.decoders import MAX_CHUNK
+from httpcore._core.exceptions import (
     DecodingError,
     HTTPStatusError,
     LocalProtocolError,
@@ -23,10 +23,10 @@ from httpcore._exceptions import (
     ResponseNotRead,
     StreamConsumed,
 )
-from httpcore._headers import Headers
-from httpcore._models import AsyncResponse, BaseResponse, Request, Response
-from httpcore._status_codes import codes
-from httpcore._urls import URL
+from httpcore._core.headers import Headers
+from httpcore._core.models import AsyncResponse, BaseResponse, Request, Response
+from httpcore._core.status_codes import codes
+from httpcore._core.urls import URL
 
 URL_ = "https://example.org/path"
 THREE_MIB = bytes(range(256)) * (3 * MAX_CHUNK // 256)
@@ -1055,7 +1055,7 @@ async def test_stream_of_content_closed_early(kind: Kind, streaming: bool) -> No
 
 
 def test_method_validation_cache_stays_bounded() -> None:
-    from httpcore import _models
+    from httpcore._core import models as _models
 
     methods = [f"M{i}" for i in range(100)]
     assert [Request(m, "https://example.org/").method for m in methods] == methods

@@ -8,7 +8,7 @@ import ssl
 import pytest
 import trustme
 
-from httpcore._network import NetworkStream
+from httpcore._trio.network import NetworkStream
 
 TLS = tuple[ssl.SSLObject, ssl.SSLObject, list[ssl.MemoryBIO]]
 

@@ -5,15 +5,15 @@ from typing import Any
 
 import pytest
 
-from httpcore._cookies import Cookies
-from httpcore._exceptions import RemoteProtocolError, StreamConsumed, UnsupportedProtocol
-from httpcore._models import BaseResponse, Request
-from httpcore._redirects import (
+from httpcore._core.cookies import Cookies
+from httpcore._core.exceptions import RemoteProtocolError, StreamConsumed, UnsupportedProtocol
+from httpcore._core.models import BaseResponse, Request
+from httpcore._core.redirects import (
     build_redirect_request,
     is_same_origin_for_credentials,
     redirect_method,
 )
-from httpcore._urls import URL
+from httpcore._core.urls import URL
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

@@ -4,7 +4,7 @@ import enum
 
 import pytest
 
-from httpcore._status_codes import StatusCode, codes
+from httpcore._core.status_codes import StatusCode, codes
 
 # Every permanent entry of the IANA HTTP Status Code Registry, plus 418.
 IANA_CODES = {

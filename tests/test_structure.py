@@ -10,20 +10,9 @@ import pytest
 
 import httpcore
 
-SANS_IO_MODULES = [
-    "_auth",
-    "_config",
-    "_content",
-    "_cookies",
-    "_decoders",
-    "_exceptions",
-    "_h1codec",
-    "_headers",
-    "_models",
-    "_redirects",
-    "_status_codes",
-    "_urls",
-]
+SANS_IO_MODULES = sorted(
+    p.stem for p in (Path(httpcore.__file__).parent / "_core").glob("*.py") if p.stem != "__init__"
+)
 
 
 @pytest.mark.parametrize("module", SANS_IO_MODULES)
@@ -40,7 +29,7 @@ def test_sans_io_module_does_not_import_trio(module: str) -> None:
         "pkg = types.ModuleType('httpcore')\n"
         f"pkg.__path__ = [{str(Path(httpcore.__file__).parent)!r}]\n"
         "sys.modules['httpcore'] = pkg\n"
-        f"importlib.import_module('httpcore.{module}')\n"
+        f"importlib.import_module('httpcore._core.{module}')\n"
         "print('trio' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
@@ -57,7 +46,7 @@ def test_guard_catches_a_trio_import() -> None:
         "        if name == 'trio':\n"
         "            raise ImportError('blocked')\n"
         "sys.meta_path.insert(0, Guard())\n"
-        "import httpcore._network\n"
+        "import httpcore._trio.network\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode != 0

@@ -124,7 +124,7 @@ async def test_call_cancelled_before_it_started() -> None:
     """A Ctrl-C that reaches the trio side before the call's scope exists still cancels it."""
     import trio
 
-    from httpcore._sync import _Call
+    from httpcore._trio.sync import _Call
 
     call = _Call()
     call.cancel()

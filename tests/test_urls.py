@@ -6,8 +6,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from httpcore._exceptions import InvalidURL
-from httpcore._urls import URL, Origin, encode_query
+from httpcore._core.exceptions import InvalidURL
+from httpcore._core.urls import URL, Origin, encode_query
 
 # -- parsing and components -----------------------------------------------------------
 

@@ -35,9 +35,9 @@ from typing import Any, Protocol
 
 import trio
 
-from ._config import PoolLimits, TimeoutConfig
-from ._exceptions import PoolTimeout, TimeoutException, TransportError
-from ._models import AsyncResponse, Request
+from .._core.config import PoolLimits, TimeoutConfig
+from .._core.exceptions import PoolTimeout, TimeoutException, TransportError
+from .._core.models import AsyncResponse, Request
 
 
 class Connection(Protocol):

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._cookies import Cookies
-from ._exceptions import RemoteProtocolError, StreamConsumed, UnsupportedProtocol
-from ._models import Request
+from .cookies import Cookies
+from .exceptions import RemoteProtocolError, StreamConsumed, UnsupportedProtocol
+from .models import Request
 
 if TYPE_CHECKING:
-    from ._content import RequestBody
-    from ._models import BaseResponse
-    from ._urls import URL
+    from .content import RequestBody
+    from .models import BaseResponse
+    from .urls import URL
 
 __all__ = ["build_redirect_request", "is_same_origin_for_credentials", "redirect_method"]
 

@@ -25,7 +25,7 @@ import idna
 from rfc3986.misc import SCHEME_MATCHER, URI_MATCHER, IPv6_MATCHER
 from rfc3986.normalizers import remove_dot_segments
 
-from ._exceptions import InvalidURL
+from .exceptions import InvalidURL
 
 __all__ = ["URL", "Origin", "QueryParamTypes", "encode_query"]
 

@@ -11,9 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ._exceptions import HTTPError, InvalidURL
-from ._models import Response
-from ._sync import Client
+from .._core.exceptions import HTTPError, InvalidURL
+from .._core.models import Response
+from .._trio.sync import Client
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ from typing import Final
 
 import h11
 
-from ._exceptions import LocalProtocolError, RemoteProtocolError
+from .exceptions import LocalProtocolError, RemoteProtocolError
 
 try:
     import httptools

@@ -55,8 +55,8 @@ import h2.settings
 import trio
 from h2.errors import ErrorCodes
 
-from ._config import TimeoutConfig
-from ._exceptions import (
+from .._core.config import TimeoutConfig
+from .._core.exceptions import (
     LocalProtocolError,
     ReadError,
     ReadTimeout,
@@ -64,9 +64,9 @@ from ._exceptions import (
     TransportError,
     WriteTimeout,
 )
-from ._headers import Headers
-from ._models import AsyncResponse, Request
-from ._network import CLOSE_TIMEOUT, NetworkStream, ResponseBody, _deadline
+from .._core.headers import Headers
+from .._core.models import AsyncResponse, Request
+from .network import CLOSE_TIMEOUT, NetworkStream, ResponseBody, _deadline
 
 MAX_HEADER_LIST_SIZE = 100 * 1024
 STREAM_WINDOW = 1 << 20

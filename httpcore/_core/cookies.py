@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, MutableMapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, TypeVar, cast, overload
 
-from ._exceptions import CookieConflict
+from .exceptions import CookieConflict
 
 if TYPE_CHECKING:
     from http.client import HTTPResponse
@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
     from _typeshed import SupportsKeysAndGetItem
 
-    from ._headers import Headers
-    from ._models import BaseResponse, Request
-    from ._urls import URL
+    from .headers import Headers
+    from .models import BaseResponse, Request
+    from .urls import URL
 
     CookieTypes: TypeAlias = (
         "Cookies | CookieJar | SupportsKeysAndGetItem[str, str] | Iterable[tuple[str, str]]"

@@ -26,8 +26,8 @@ import stat
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, Protocol, TypeAlias, cast
 
-from ._exceptions import LocalProtocolError, StreamConsumed
-from ._urls import encode_query
+from .exceptions import LocalProtocolError, StreamConsumed
+from .urls import encode_query
 
 __all__ = [
     "AsyncIteratorBody",

@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._models import BaseResponse, Request
+    from .models import BaseResponse, Request
 
 
 class HTTPError(Exception):

@@ -36,11 +36,11 @@ from urllib.parse import quote
 
 import idna
 
-from ._exceptions import RemoteProtocolError
+from .exceptions import RemoteProtocolError
 
 if TYPE_CHECKING:
-    from ._models import BaseResponse, Request
-    from ._urls import URL
+    from .models import BaseResponse, Request
+    from .urls import URL
 
 __all__ = [
     "Auth",

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
-from ._exceptions import (
+from .._core.exceptions import (
     ConnectError,
     ConnectTimeout,
     NetworkError,

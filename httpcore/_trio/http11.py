@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._config import TimeoutConfig
-from ._exceptions import NetworkError, ProtocolError, WriteError
-from ._h1codec import END, NEED_DATA, Event, H11Codec, Head, HttptoolsCodec, default_codec
-from ._headers import Headers
-from ._models import AsyncResponse, Request
-from ._network import NetworkStream, ResponseBody
+from .._core.config import TimeoutConfig
+from .._core.exceptions import NetworkError, ProtocolError, WriteError
+from .._core.h1codec import END, NEED_DATA, Event, H11Codec, Head, HttptoolsCodec, default_codec
+from .._core.headers import Headers
+from .._core.models import AsyncResponse, Request
+from .network import NetworkStream, ResponseBody
 
 if TYPE_CHECKING:
     from collections.abc import Hashable

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import TypeVar, Union, overload
 
-from ._exceptions import LocalProtocolError
+from .exceptions import LocalProtocolError
 
 __all__ = ["HeaderTypes", "Headers"]
 

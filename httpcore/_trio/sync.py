@@ -29,8 +29,8 @@ from typing import Any, TypeVar
 
 import trio
 
-from ._client import UNSET, TrioClient
-from ._models import AsyncResponse, Request, Response
+from .._core.models import AsyncResponse, Request, Response
+from .client import UNSET, TrioClient
 
 T = TypeVar("T")
 

@@ -19,33 +19,33 @@ from typing import Any, Protocol
 
 import trio
 
-from ._auth import Auth, auth_from_url, build_auth, netrc_credentials
-from ._config import (
+from .._core.auth import Auth, auth_from_url, build_auth, netrc_credentials
+from .._core.config import (
     DEFAULT_MAX_REDIRECTS,
     DEFAULT_POOL_LIMITS,
     DEFAULT_TIMEOUT_CONFIG,
     PoolLimits,
-    SSLConfig,
     TimeoutConfig,
 )
-from ._cookies import Cookies
-from ._decoders import accept_encoding_header
-from ._exceptions import (
+from .._core.cookies import Cookies
+from .._core.decoders import accept_encoding_header
+from .._core.exceptions import (
     ConnectError,
     ConnectTimeout,
     RequestError,
     TooManyRedirects,
     UnsupportedProtocol,
 )
-from ._headers import Headers
-from ._http2 import HTTP2Connection
-from ._http11 import HTTP11Connection
-from ._models import AsyncResponse, Request
-from ._network import NetworkStream
-from ._pool import Connection, ConnectionPool, PoolStatistics
-from ._redirects import build_redirect_request, is_same_origin_for_credentials
-from ._urls import URL
-from ._version import __version__
+from .._core.headers import Headers
+from .._core.models import AsyncResponse, Request
+from .._core.redirects import build_redirect_request, is_same_origin_for_credentials
+from .._core.urls import URL
+from .._version import __version__
+from .http2 import HTTP2Connection
+from .http11 import HTTP11Connection
+from .network import NetworkStream
+from .pool import Connection, ConnectionPool, PoolStatistics
+from .tls import SSLConfig
 
 USER_AGENT = f"python-httpcore/{__version__}"
 # A redirect's body is read (so its connection can be reused) up to this size.

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from ._models import AsyncResponse, Request
+from .._core.models import AsyncResponse, Request
 
 Handler = Callable[[Request], "AsyncResponse | Awaitable[AsyncResponse]"]
 

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import chardet
 
-from ._exceptions import DecodingError
+from .exceptions import DecodingError
 
 __all__ = [
     "MAX_CHUNK",

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 from datetime import timedelta
 from typing import Any
 
-from ._content import BytesBody, RequestBody, encode_request
-from ._cookies import Cookies
-from ._decoders import (
+from .content import BytesBody, RequestBody, encode_request
+from .cookies import Cookies
+from .decoders import (
     MAX_CHUNK,
     IncrementalTextDecoder,
     LineDecoder,
@@ -27,7 +27,7 @@ from ._decoders import (
     decoder_for,
     guess_encoding,
 )
-from ._exceptions import (
+from .exceptions import (
     HTTPStatusError,
     LocalProtocolError,
     RequestError,
@@ -36,9 +36,9 @@ from ._exceptions import (
     ResponseNotRead,
     StreamConsumed,
 )
-from ._headers import Headers
-from ._status_codes import codes
-from ._urls import URL
+from .headers import Headers
+from .status_codes import codes
+from .urls import URL
 
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 _KNOWN_CODES = frozenset(int(code) for code in codes)
