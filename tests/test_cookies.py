@@ -309,7 +309,7 @@ def test_foreign_set_cookie_is_refused(url: str, set_cookie: str) -> None:
         ("https://a.example.co.uk/", "a=1; Domain=example.co.uk", ".example.co.uk"),
         ("https://www.example.com/", "a=1; Domain=.example.com", ".example.com"),
         ("https://www.example.com/", "a=1; Domain=www.example.com", ".www.example.com"),
-        ("https://10.0.0.1/", "a=1; Domain=10.0.0.1", ".10.0.0.1"),
+        ("https://10.0.0.1/", "a=1; Domain=10.0.0.1", "10.0.0.1"),  # host-only on an IP
         ("https://10.0.0.1/", "a=1", "10.0.0.1"),
         ("http://localhost:8000/", "a=1", "localhost.local"),
     ],

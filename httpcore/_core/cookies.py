@@ -1,11 +1,20 @@
 """`Cookies`: a mutable mapping of cookie names to values over a `CookieJar`.
 
-The matching rules (domain, path, `Secure` only over https, expiry, and which
-`Set-Cookie` a server may send) are those of `http.cookiejar`'s
-`DefaultCookiePolicy`, made a little stricter: `.co.uk`-like domains and
-domains on an IP address other than the request's own are refused. There is
-no public suffix list, so a few shared suffixes (`github.io`, `*.kawasaki.jp`,
-...) are not recognised as such.
+The matching rules (path, `Secure` only over https, expiry) are those of
+`http.cookiejar`'s `DefaultCookiePolicy`; which `Domain` a `Set-Cookie` may
+name follows RFC 6265 §5.3 with the public suffix list (`publicsuffixlist`,
+which bundles the list: no network):
+
+- a cookie without `Domain` is host-only: sent back to that very host only;
+- `Domain` must be the request host or a parent of it on a label boundary
+  (case-insensitive), and not a public suffix (`com`, `co.uk`, `github.io`,
+  and any name the list does not know, such as `test`); a `Domain` equal to
+  the request host makes a host-only cookie even when it is a public suffix
+  (`localhost`);
+- on an IP-address host (IPv6 zone identifiers included) cookies are
+  host-only: a `Domain` naming another address, or part of one, is refused;
+- a `Set-Cookie` holding a control character (NUL, CR, LF, other C0, DEL)
+  is ignored as a whole.
 
 `http.cookiejar` speaks urllib: two small adapters give it a urllib-shaped
 view of our requests and responses.
@@ -14,12 +23,15 @@ view of our requests and responses.
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
-import urllib.parse
+import re
 import urllib.request
 from collections.abc import Iterable, Iterator, MutableMapping
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, eff_request_host
 from typing import TYPE_CHECKING, TypeVar, cast, overload
+
+from publicsuffixlist import PublicSuffixList
 
 from .exceptions import CookieConflict
 
@@ -40,34 +52,70 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 
-class _CookiePolicy(DefaultCookiePolicy):
-    """The stdlib policy, refusing `Set-Cookie` domains that are too wide.
+# Control characters RFC 6265 never allows in a cookie (TAB is whitespace there).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
-    `strict_domain` refuses `.co.uk`, `.com.au` and the like; the stdlib
-    already refuses domains without an inner dot (`.com`) and domains the
-    request host is not inside of (`other.org`). On an IP-address host a
-    `Domain` attribute must name that very address.
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    """The bundled public suffix list, parsed on first use (it takes tens of milliseconds)."""
+    return PublicSuffixList()
+
+
+def _ip_address(host: str) -> str | None:
+    """`host` (as `URL.host` has it) without an IPv6 zone identifier, if it is an IP address."""
+    address = host.partition("%")[0]
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
+class _CookiePolicy(DefaultCookiePolicy):
+    """The stdlib policy, with RFC 6265 domain rules and the public suffix list.
+
+    Host-only cookies (no `Domain`) go back only to the host that set them
+    (`DomainStrictNonDomain`); cookies the program sets without a domain go
+    to every host.
     """
 
     def __init__(self) -> None:
-        super().__init__(strict_domain=True)
+        super().__init__(strict_ns_domain=DefaultCookiePolicy.DomainStrictNonDomain)
 
     def set_ok_domain(self, cookie: Cookie, request: urllib.request.Request) -> bool:
-        if not super().set_ok_domain(cookie, request):
-            return False
-        if cookie.domain_specified:
-            host = urllib.parse.urlsplit(request.get_full_url()).hostname or ""
-            if _is_ip_address(host) and cookie.domain.lstrip(".") != host:
-                return False
+        if not cookie.domain_specified:
+            return True  # host-only: the jar has stored the request's own host
+        host = cast("_RequestAdapter", request).url.host
+        domain = cookie.domain.lstrip(".").lower()
+        if _ip_address(host) is not None:
+            if domain not in (host, _ip_address(host)):
+                return False  # another address, or part of one (`Domain=0.1`)
+        elif domain != host and not host.endswith("." + domain):
+            return False  # not a parent of the host on a label boundary (`ample.com`)
+        elif not _public_suffixes().is_public(domain):
+            return True
+        elif domain != host:
+            return False  # `co.uk`, `github.io`, `com`, `test`
+        # RFC 6265 §5.3 steps 5-6: an IP address, or a public suffix naming the
+        # host itself (`localhost`), makes a host-only cookie.
+        cookie.domain = eff_request_host(request)[1]
+        cookie.domain_specified = cookie.domain_initial_dot = False
         return True
 
+    def return_ok_domain(self, cookie: Cookie, request: urllib.request.Request) -> bool:
+        if not cookie.domain:
+            return True  # set by the program for every host
+        if _ip_address(cast("_RequestAdapter", request).url.host) is not None:
+            return cookie.domain == eff_request_host(request)[1]
+        return super().return_ok_domain(cookie, request)
 
-def _is_ip_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
+        # The stdlib compares the bracketed IPv6 host by suffix; `return_ok_domain`
+        # decides for IP hosts.
+        if _ip_address(cast("_RequestAdapter", request).url.host) is not None:
+            return True
+        return super().domain_return_ok(domain, request)
 
 
 class _RequestAdapter(urllib.request.Request):
@@ -76,6 +124,11 @@ class _RequestAdapter(urllib.request.Request):
     def __init__(self, url: URL) -> None:
         # No userinfo and no fragment: urllib would read `user@host` as the host.
         super().__init__(f"{url.scheme}://{url.raw_host_header}{url.full_path}")
+        self.url = url
+
+
+def _is_bad_set_cookie(name: bytes, value: bytes) -> bool:
+    return name.lower() == b"set-cookie" and _CONTROL.search(value.decode("latin-1")) is not None
 
 
 class _ResponseAdapter:
@@ -124,6 +177,10 @@ class Cookies(MutableMapping[str, str]):
     def _extract(self, headers: Headers, url: URL) -> None:
         if "set-cookie" not in headers and "set-cookie2" not in headers:
             return  # the common case, on every response: skip the jar's machinery
+        if any(_CONTROL.search(value) for value in headers.getlist("set-cookie")):
+            # A cookie with a control byte would break every later request: drop it.
+            clean = [(n, v) for n, v in headers.raw if not _is_bad_set_cookie(n, v)]
+            headers = type(headers)._from_trusted_raw(clean)
         # CookieJar.extract_cookies wants an http.client.HTTPResponse; it only
         # calls .info().get_all() on it.
         response = cast("HTTPResponse", _ResponseAdapter(headers))
@@ -145,6 +202,21 @@ class Cookies(MutableMapping[str, str]):
         value = self.cookie_header_for(request.url)
         if value is not None:
             request.headers["Cookie"] = value
+
+    def _bound_to(self, url: URL) -> Cookies:
+        """A copy in which the cookies for every host are host-only cookies of `url`'s host.
+
+        Per-request cookies are meant for the request's host: a redirect to
+        another host must not carry them.
+        """
+        host = eff_request_host(_RequestAdapter(url))[1]
+        bound = Cookies()
+        for cookie in self.jar:
+            cookie = copy.copy(cookie)
+            if not cookie.domain:
+                cookie.domain = host
+            bound.jar.set_cookie(cookie)
+        return bound
 
     # -- by name, domain and path ------------------------------------------------
 

@@ -121,7 +121,10 @@ class Request:
         self._explicit_cookie: str | None = self.headers.get("cookie")
         self.cookies: Cookies | None = None
         if cookies is not None:
-            self.cookies = cookies if isinstance(cookies, Cookies) else Cookies(cookies)
+            # Cookies given by name belong to this request's host, not to redirects elsewhere.
+            if not isinstance(cookies, Cookies):
+                cookies = Cookies(cookies)._bound_to(self.url)
+            self.cookies = cookies
             if self._explicit_cookie is None:
                 self.cookies.set_cookie_header(self)
 

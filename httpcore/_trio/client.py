@@ -281,7 +281,7 @@ class TrioClient:
             files=files,
             json=json,
             headers=merged_headers,
-            cookies=self._merge_cookies(cookies),
+            cookies=self._merge_cookies(cookies, merged_url),
         )
 
     def prepare_request(self, request: Request) -> Request:
@@ -293,15 +293,16 @@ class TrioClient:
             request.method,
             url,
             headers=headers,
-            cookies=self._merge_cookies(request.cookies),
+            cookies=self._merge_cookies(request.cookies, url),
             body=request.body,
         )
 
-    def _merge_cookies(self, cookies: Any) -> Cookies:
+    def _merge_cookies(self, cookies: Any, url: URL) -> Cookies:
+        """The client's cookies and the request's; the request's only for its own host."""
         if cookies is None or cookies is self.cookies:
             return self.cookies
         merged = Cookies(self.cookies)
-        merged.update(Cookies(cookies))
+        merged.update(Cookies(cookies)._bound_to(url))
         return merged
 
     # -- sending -------------------------------------------------------------------

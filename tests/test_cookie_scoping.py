@@ -1,0 +1,194 @@
+"""Cookie scoping: RFC 6265 §5.3 domains with the public suffix list, IP hosts,
+redirects, per-request cookies and control bytes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import trio
+
+import httpcore
+from httpcore._core.cookies import Cookies
+from httpcore._core.models import BaseResponse, Request
+from tests.servers import ServerThread, raw_server, read_request_head
+
+
+def stored(url: str, set_cookie: str) -> list[tuple[str, str]]:
+    cookies = Cookies()
+    request = Request("GET", url)
+    cookies.extract_cookies(
+        BaseResponse(200, headers=[("Set-Cookie", set_cookie)], request=request)
+    )
+    return [(c.name, c.domain) for c in cookies.jar]
+
+
+def header_for(cookies: Cookies, url: str) -> str | None:
+    return cookies.cookie_header_for(httpcore.URL(url))
+
+
+@pytest.mark.parametrize(
+    ("url", "set_cookie"),
+    [
+        # Public suffixes, from the ICANN and private sections, and the default `*` rule.
+        ("https://www.example.co.uk/", "a=1; Domain=co.uk"),
+        ("https://www.example.co.uk/", "a=1; Domain=.co.uk"),
+        ("https://me.github.io/", "a=1; Domain=github.io"),
+        ("https://a.b.kawasaki.jp/", "a=1; Domain=b.kawasaki.jp"),
+        ("https://foo.com/", "a=1; Domain=com"),
+        ("https://foo.test/", "a=1; Domain=test"),
+        ("https://x.foo.local/", "a=1; Domain=local"),
+        # Not a parent on a label boundary, or another registrable domain.
+        ("https://example.com/", "a=1; Domain=ample.com"),
+        ("https://www.example.com/", "a=1; Domain=other.com"),
+        ("https://example.com/", "a=1; Domain=www.example.com"),
+        # IP-address hosts: no other address, no part of one, no name.
+        ("http://localhost/", "a=1; Domain=127.0.0.1"),
+        ("http://127.0.0.1/", "a=1; Domain=0.1"),
+        ("http://127.0.0.1/", "a=1; Domain=.0.0.1"),
+        ("http://127.0.0.1/", "a=1; Domain=localhost"),
+        ("http://[fe80::1%25eth0]/", "a=1; Domain=eth0"),
+        ("http://[fe80::1%25eth0]/", "a=1; Domain=25eth0"),
+    ],
+)
+def test_domain_attribute_refused(url: str, set_cookie: str) -> None:
+    assert stored(url, set_cookie) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "set_cookie", "domain"),
+    [
+        ("https://www.example.com/", "a=1; Domain=EXAMPLE.com", ".example.com"),
+        ("https://WWW.Example.COM/", "a=1; Domain=example.com", ".example.com"),
+        ("https://www.example.co.uk/", "a=1; Domain=example.co.uk", ".example.co.uk"),
+        ("https://me.github.io/", "a=1; Domain=me.github.io", ".me.github.io"),
+        ("https://a.city.kawasaki.jp/", "a=1; Domain=city.kawasaki.jp", ".city.kawasaki.jp"),
+        # A public suffix naming the host itself: host-only.
+        ("http://localhost/", "a=1; Domain=localhost", "localhost.local"),
+        ("https://github.io/", "a=1; Domain=github.io", "github.io"),
+        # An IP host naming itself: host-only.
+        ("http://127.0.0.1/", "a=1; Domain=127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_domain_attribute_accepted(url: str, set_cookie: str, domain: str) -> None:
+    assert stored(url, set_cookie) == [("a", domain)]
+
+
+def test_host_only_cookies_do_not_reach_subdomains() -> None:
+    cookies = Cookies()
+    request = Request("GET", "https://example.com/")
+    headers = [("Set-Cookie", "host=1"), ("Set-Cookie", "dom=2; Domain=example.com")]
+    cookies.extract_cookies(BaseResponse(200, headers=headers, request=request))
+    assert header_for(cookies, "https://example.com/") == "host=1; dom=2"
+    assert header_for(cookies, "https://www.example.com/") == "dom=2"
+    assert header_for(cookies, "https://badexample.com/") is None
+
+
+def test_ip_host_cookies_are_exact() -> None:
+    cookies = Cookies()
+    request = Request("GET", "http://127.0.0.1:8000/")
+    cookies.extract_cookies(
+        BaseResponse(200, headers=[("Set-Cookie", "ip=1; Domain=127.0.0.1")], request=request)
+    )
+    assert header_for(cookies, "http://127.0.0.1:9000/") == "ip=1"
+    assert header_for(cookies, "http://127.0.0.2/") is None
+    assert header_for(cookies, "http://localhost/") is None
+
+
+def test_zone_id_is_never_a_suffix() -> None:
+    cookies = Cookies()
+    request = Request("GET", "http://[fe80::1%25eth0]:8000/")
+    cookies.extract_cookies(BaseResponse(200, headers=[("Set-Cookie", "z=1")], request=request))
+    assert header_for(cookies, "http://[fe80::1%25eth0]:8000/") == "z=1"
+    assert header_for(cookies, "http://[fe80::1%25eth1]/") is None
+    assert header_for(cookies, "http://[fe80::1]/") is None
+    # A name cookie never matches an address with a zone that looks like it.
+    named = Cookies()
+    named.extract_cookies(
+        BaseResponse(
+            200,
+            headers=[("Set-Cookie", "n=1; Domain=eth0.example")],
+            request=Request("GET", "http://a.eth0.example/"),
+        )
+    )
+    assert header_for(named, "http://a.eth0.example/") == "n=1"
+    assert header_for(named, "http://[fe80::1%25eth0.example]/") is None
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\x0b", "\x1f", "\x7f"])
+@pytest.mark.parametrize("where", ["name", "value", "attribute"])
+def test_control_bytes_ignore_the_cookie(control: str, where: str) -> None:
+    set_cookie = {
+        "name": f"a{control}b=1",
+        "value": f"a=1{control}2",
+        "attribute": f"a=1; Path=/{control}",
+    }[where]
+    cookies = Cookies()
+    request = Request("GET", "https://example.com/")
+    raw = [(b"Set-Cookie", set_cookie.encode("latin-1")), (b"Set-Cookie", b"good=1")]
+    response = BaseResponse(200, request=request)
+    response.headers = httpcore.Headers._from_trusted_raw(raw)
+    cookies.extract_cookies(response)
+    assert dict(cookies) == {"good": "1"}
+
+
+# -- over real sockets -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("control", [b"\x00", b"\x01", b"\x1f", b"\x7f"])
+async def test_control_bytes_in_set_cookie_over_the_wire(control: bytes, h1_codec: str) -> None:
+    heads: list[bytes] = []
+
+    async def handler(stream: trio.SocketStream) -> None:
+        while head := await read_request_head(stream):
+            heads.append(head)
+            await stream.send_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                b"Set-Cookie: bad=x" + control + b"y; Path=/\r\n"
+                b"Set-Cookie: good=1; Path=/\r\n\r\nok"
+            )
+
+    async with raw_server(handler) as url, httpcore.TrioClient() as client:
+        try:
+            response = await client.get(url + "/")
+        except httpcore.RemoteProtocolError:
+            # llhttp refuses any control byte in a header value, h11 only NUL.
+            assert h1_codec == "httptools" or control == b"\x00"
+            return
+        assert h1_codec == "h11"
+        assert (response.status_code, response.text) == (200, "ok")
+        assert dict(client.cookies) == {"good": "1"}
+        await client.get(url + "/again")
+    assert control not in heads[-1]
+    assert b"cookie: good=1\r\n" in heads[-1].lower()
+
+
+async def test_redirect_cookies_are_stored_and_sent_on(server: ServerThread) -> None:
+    async with httpcore.TrioClient() as client:
+        response = await client.get(server.url + "/set-cookie-redirect")
+        sent = dict(json.loads(response.text)["headers"])
+        assert sent["cookie"] == "session=abc"
+        assert dict(client.cookies) == {"session": "abc"}
+        # Scoped to the redirecting host: not sent to "localhost", the same server.
+        other = server.url.replace("127.0.0.1", "localhost")
+        response = await client.get(other + "/echo")
+        assert "cookie" not in dict(json.loads(response.text)["headers"])
+
+
+async def test_per_request_cookies_stay_with_their_host(server: ServerThread) -> None:
+    other = server.url.replace("127.0.0.1", "localhost")
+    async with httpcore.TrioClient(cookies={"everywhere": "1"}) as client:
+        response = await client.get(server.url + "/echo", cookies={"mine": "2"})
+        assert dict(json.loads(response.text)["headers"])["cookie"] == "everywhere=1; mine=2"
+        # Same host after a redirect: still sent.
+        response = await client.get(server.url + "/redirect?to=/echo", cookies={"mine": "2"})
+        assert dict(json.loads(response.text)["headers"])["cookie"] == "everywhere=1; mine=2"
+        # Another host after a redirect: only the client's cookies for every host.
+        response = await client.get(
+            server.url + f"/redirect?to={other}/echo", cookies={"mine": "2"}
+        )
+        assert dict(json.loads(response.text)["headers"])["cookie"] == "everywhere=1"
+        # A request built by hand binds its cookies the same way.
+        request = Request("GET", server.url + f"/redirect?to={other}/echo", cookies={"mine": "2"})
+        response = await client.send(request)
+        assert "cookie" not in dict(json.loads(response.text)["headers"])
