@@ -28,7 +28,7 @@ import ipaddress
 import re
 import urllib.request
 from collections.abc import Iterable, Iterator, MutableMapping
-from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, eff_request_host
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, TypeVar, cast, overload
 
 from publicsuffixlist import PublicSuffixList
@@ -72,6 +72,16 @@ def _ip_address(host: str) -> str | None:
     return address
 
 
+def _jar_host(url: URL) -> str:
+    """The name `http.cookiejar` stores a host-only cookie of `url` under.
+
+    That is its "effective request host": IPv6 in brackets, `.local` added
+    to a name without a dot.
+    """
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return host if "." in host else host + ".local"
+
+
 class _CookiePolicy(DefaultCookiePolicy):
     """The stdlib policy, with RFC 6265 domain rules and the public suffix list.
 
@@ -99,7 +109,7 @@ class _CookiePolicy(DefaultCookiePolicy):
             return False  # `co.uk`, `github.io`, `com`, `test`
         # RFC 6265 §5.3 steps 5-6: an IP address, or a public suffix naming the
         # host itself (`localhost`), makes a host-only cookie.
-        cookie.domain = eff_request_host(request)[1]
+        cookie.domain = _jar_host(cast("_RequestAdapter", request).url)
         cookie.domain_specified = cookie.domain_initial_dot = False
         return True
 
@@ -107,7 +117,7 @@ class _CookiePolicy(DefaultCookiePolicy):
         if not cookie.domain:
             return True  # set by the program for every host
         if _ip_address(cast("_RequestAdapter", request).url.host) is not None:
-            return cookie.domain == eff_request_host(request)[1]
+            return cookie.domain == _jar_host(cast("_RequestAdapter", request).url)
         return super().return_ok_domain(cookie, request)
 
     def domain_return_ok(self, domain: str, request: urllib.request.Request) -> bool:
@@ -115,7 +125,7 @@ class _CookiePolicy(DefaultCookiePolicy):
         # decides for IP hosts.
         if _ip_address(cast("_RequestAdapter", request).url.host) is not None:
             return True
-        return super().domain_return_ok(domain, request)
+        return bool(super().domain_return_ok(domain, request))
 
 
 class _RequestAdapter(urllib.request.Request):
@@ -209,7 +219,7 @@ class Cookies(MutableMapping[str, str]):
         Per-request cookies are meant for the request's host: a redirect to
         another host must not carry them.
         """
-        host = eff_request_host(_RequestAdapter(url))[1]
+        host = _jar_host(url)
         bound = Cookies()
         for cookie in self.jar:
             cookie = copy.copy(cookie)
