@@ -92,7 +92,8 @@ def test_components(
     u = URL(url)
     assert (u.scheme, u.host, u.port) == (scheme, host, port)
     assert u.authority == authority
-    assert u.raw_host_header == authority
+    # The Host header never carries an IPv6 zone identifier (RFC 6874 §4).
+    assert u.raw_host_header == authority.replace("%25Eth0", "")
     assert (u.path, u.query, u.fragment) == (path, query, fragment)
     assert u.is_absolute_url
     assert not u.is_relative_url

@@ -133,7 +133,7 @@ class _RequestAdapter(urllib.request.Request):
 
     def __init__(self, url: URL) -> None:
         # No userinfo and no fragment: urllib would read `user@host` as the host.
-        super().__init__(f"{url.scheme}://{url.raw_host_header}{url.full_path}")
+        super().__init__(f"{url.scheme}://{url.authority}{url.full_path}")
         self.url = url
 
 

@@ -48,7 +48,7 @@ _UNRESERVED_SUB_DELIMS = r"A-Za-z0-9\-._~!$&'()*+,;="
 _PATH_UNSAFE = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}:@/\[\]%]+|%(?![0-9A-Fa-f]{{2}})")
 _QUERY_UNSAFE = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}:@/?\[\]%]+|%(?![0-9A-Fa-f]{{2}})")
 _USERINFO_UNSAFE = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}:%]+|%(?![0-9A-Fa-f]{{2}})")
-_REG_NAME_INVALID = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}%]")
+_HOST_INVALID = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}]")
 # For user names and passwords given decoded: everything but unreserved and sub-delims.
 _USERINFO_PART_SAFE = re.compile(rf"[^{_UNRESERVED_SUB_DELIMS}]+")
 
@@ -68,23 +68,96 @@ def _quote(value: str, unsafe: re.Pattern[str]) -> str:
         raise InvalidURL(f"Invalid character in URL component {value!r}: {exc}") from exc
 
 
+# DNS limits on a host name (RFC 1035 §2.3.4).
+_MAX_LABEL = 63
+_MAX_NAME = 253
+_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdef")
+_BASE_DIGITS = "0123456789abcdef"
+
+
 @functools.lru_cache(maxsize=1024)
 def _normalize_host(host: str) -> str:
-    """Return the host as stored: lower case, A-labels, IPv6 without brackets."""
+    """Return the host as stored: lower case, A-labels, IPv4 dotted quad, IPv6 without brackets.
+
+    A name is percent-decoded, mapped by IDNA 2008 / UTS 46 when not ASCII, and
+    then refused if it holds a character a host may not have (WHATWG URL host
+    parsing), a label over 63 octets or more than 253 octets in all. A name
+    whose last label is a number is an IPv4 address in one of the forms browsers
+    accept (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`): it becomes a dotted
+    quad, or is refused.
+    """
     if host.startswith("["):
         if IPv6_MATCHER.match(host) is None:
             raise InvalidURL(f"Invalid IPv6 address {host!r}")
         address, percent, zone = host[1:-1].partition("%")
         return address.lower() + percent + zone  # an RFC 6874 zone ID keeps its case
-    if host.isascii():
-        host = host.lower()
-        if _REG_NAME_INVALID.search(host) is not None:
-            raise InvalidURL(f"Invalid character in host {host!r}")
-        return host
-    try:
-        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
-    except UnicodeError as exc:  # idna.IDNAError is a UnicodeError
-        raise InvalidURL(f"Invalid host {host!r} (refused by IDNA 2008): {exc}") from exc
+    name = host
+    if "%" in name:
+        try:
+            name = unquote(name, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise InvalidURL(f"Invalid host {host!r}: percent-escapes that are not UTF-8") from exc
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+        except UnicodeError as exc:  # idna.IDNAError is a UnicodeError
+            raise InvalidURL(f"Invalid host {host!r} (refused by IDNA 2008): {exc}") from exc
+    name = name.lower()
+    # The WHATWG "forbidden domain code points" (C0, space, DEL, `%` and the
+    # delimiters), and the few others RFC 3986 does not allow in a reg-name.
+    bad = _HOST_INVALID.search(name)
+    if bad is not None:
+        raise InvalidURL(f"Invalid character in host {host!r}: {bad.group()!r}")
+    labels = name.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()  # a trailing dot: the root of the DNS
+    if _is_number(labels[-1]):
+        return _parse_ipv4(labels, host)
+    if len(name.rstrip(".")) > _MAX_NAME:
+        raise InvalidURL(f"Invalid host {host[:80]!r}...: longer than {_MAX_NAME} characters")
+    for label in labels:
+        if len(label) > _MAX_LABEL:
+            raise InvalidURL(
+                f"Invalid host {host[:80]!r}: label {label[:20]!r}... is longer than"
+                f" {_MAX_LABEL} characters"
+            )
+    return name
+
+
+def _is_number(label: str) -> bool:
+    """WHATWG "ends in a number": decimal digits, or 0x and hex digits."""
+    if label[:2] == "0x":
+        return _HEX_DIGITS.issuperset(label[2:])
+    return label != "" and _DIGITS.issuperset(label)
+
+
+def _parse_ipv4(labels: list[str], host: str) -> str:
+    """The dotted quad of a WHATWG IPv4 host (1 to 4 parts, decimal, octal or hex)."""
+    if len(labels) > 4:
+        raise InvalidURL(f"Invalid IPv4 address {host!r}: more than 4 parts")
+    numbers = []
+    for label in labels:
+        if not label:
+            raise InvalidURL(f"Invalid IPv4 address {host!r}: an empty part")
+        if label[:2] == "0x":
+            digits, base = label[2:] or "0", 16
+        elif len(label) > 1 and label[0] == "0":
+            digits, base = label[1:], 8
+        else:
+            digits, base = label, 10
+        digits = digits.lstrip("0") or "0"
+        # A bound before int(): 2**32 has 10 digits at most in any of these bases
+        # but octal (11), and int() of a huge string is slow or refused.
+        if len(digits) > 11 or not all(c in _BASE_DIGITS[:base] for c in digits):
+            raise InvalidURL(f"Invalid IPv4 address {host!r}: {label[:20]!r} is not a part of one")
+        numbers.append(int(digits, base))
+    last = numbers.pop()
+    if any(number > 255 for number in numbers) or last >= 256 ** (4 - len(numbers)):
+        raise InvalidURL(f"Invalid IPv4 address {host!r}: a part is out of range")
+    for index, number in enumerate(numbers):
+        last += number << (8 * (3 - index))
+    return ".".join(str((last >> shift) & 255) for shift in (24, 16, 8, 0))
 
 
 def _parse_port(port: str | int | None) -> int | None:
@@ -92,7 +165,9 @@ def _parse_port(port: str | int | None) -> int | None:
         return None
     if isinstance(port, str):
         if not (port.isascii() and port.isdigit()):
-            raise InvalidURL(f"Invalid port {port!r}")
+            raise InvalidURL(f"Invalid port {port[:20]!r}")
+        if len(port.lstrip("0")) > 5:  # checked before int(): linear time for any length
+            raise InvalidURL(f"Port {port[:20]}... is out of range 0-65535")
         port = int(port)
     if not 0 <= port <= 65535:
         raise InvalidURL(f"Port {port} is out of range 0-65535")
@@ -307,8 +382,21 @@ class URL:
 
     @property
     def raw_host_header(self) -> str:
-        """The value of the Host header (``:authority`` on HTTP/2) for this URL."""
-        return self.authority
+        """The value of the Host header (``:authority`` on HTTP/2) for this URL.
+
+        An IPv6 zone identifier is left out: it means something only on this
+        machine (RFC 6874 §4).
+        """
+        if self._host is None or "%" not in self._host:
+            return self.authority
+        host = _bracket(self._host.partition("%")[0])
+        return host if self._port is None else f"{host}:{self._port}"
+
+    @property
+    def socket_host(self) -> str:
+        """The host to connect to: an IPv6 zone identifier percent-decoded (``fe80::1%eth0``)."""
+        host = self.host
+        return unquote(host) if "%" in host else host
 
     @property
     def userinfo(self) -> str:

@@ -106,7 +106,7 @@ class NetworkDispatch:
     ) -> AsyncResponse:
         url = request.url
         ssl_config = self._ssl_config(verify, cert) if url.is_ssl else None
-        key = (url.scheme, url.host, url.port, ssl_config)
+        key = (url.scheme, url.socket_host, url.port, ssl_config)
         may_multiplex = self._http2 and (ssl_config is not None or not self._http1)
         return await self.pool.handle_request(key, request, timeout, may_multiplex=may_multiplex)
 
@@ -249,9 +249,15 @@ class TrioClient:
     # -- building requests ---------------------------------------------------------
 
     def _merge_url(self, url: URL | str) -> URL:
-        if self.base_url is None:
-            return URL(url)
         merged = URL(url, allow_relative=True)
+        if merged.scheme and merged.scheme not in ("http", "https"):
+            # `file:`, `data:`, `mailto:`... have no host: say what is wrong with them.
+            raise UnsupportedProtocol(
+                f"Unsupported URL scheme {merged.scheme!r} in {str(merged)[:200]!r}:"
+                " only http and https"
+            )
+        if self.base_url is None:
+            return merged if merged.is_absolute_url else URL(url)  # InvalidURL: relative
         return merged if merged.is_absolute_url else merged.resolve_with(self.base_url)
 
     def build_request(
