@@ -116,9 +116,8 @@ def test_default_auth_flow_sends_the_request_unchanged() -> None:
         ("Aladdin", "open sesame", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
         ("", "", "Basic Og=="),
         ("user", "p:a:ss", "Basic dXNlcjpwOmE6c3M="),
-        # latin-1 when it can be encoded that way ...
-        ("ü", "pässword", "Basic /Dpw5HNzd29yZA=="),
-        # ... else UTF-8 for the pair as a whole, even the latin-1-encodable part
+        # str is UTF-8 (RFC 7617 charset="UTF-8"), even when latin-1 could encode it
+        ("ü", "pässword", "Basic w7w6cMOkc3N3b3Jk"),
         ("ü", "€", "Basic w7w64oKs"),
         (b"user", b"pass", "Basic dXNlcjpwYXNz"),
         (b"\xff", "€", "Basic /zrigqw="),

@@ -93,15 +93,12 @@ def _latin1_or_utf8(value: str | bytes) -> bytes:
 def build_basic_auth_header(username: str | bytes, password: str | bytes) -> str:
     """The `Authorization` value for HTTP Basic auth (RFC 7617).
 
-    Bytes are used as given. Strings are encoded as ISO-8859-1 when they can be
-    (what most servers assume) and as UTF-8 otherwise; when both are strings the
-    pair is encoded as one, so user name and password never mix encodings.
+    Bytes are used as given; strings are encoded as UTF-8 (RFC 7617
+    `charset="UTF-8"`, what browsers and servers expect today).
     """
-    if isinstance(username, str) and isinstance(password, str):
-        credentials = _latin1_or_utf8(f"{username}:{password}")
-    else:
-        credentials = _latin1_or_utf8(username) + b":" + _latin1_or_utf8(password)
-    return "Basic " + base64.b64encode(credentials).decode("ascii")
+    user = username if isinstance(username, bytes) else username.encode("utf-8")
+    secret = password if isinstance(password, bytes) else password.encode("utf-8")
+    return "Basic " + base64.b64encode(user + b":" + secret).decode("ascii")
 
 
 class BasicAuth(Auth):

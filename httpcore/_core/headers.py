@@ -10,9 +10,10 @@ off it and are dropped on every mutation:
   given as is by ``_from_trusted_raw``, so a response's headers are never
   re-encoded).
 
-Bytes are decoded as latin-1, which maps every byte to one character, so
-``.raw`` gives back the bytes that were received. A str value that latin-1
-cannot encode is sent as UTF-8.
+Bytes are decoded as latin-1, which maps every byte to one character, and a
+value that came as bytes with a non-ASCII byte is kept as a `_Latin1` str, so
+``.raw`` gives back the bytes that were given or received. Any other str value
+is sent as UTF-8: one rule, the same on HTTP/1.1 and HTTP/2.
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ _VALID_NAMES: dict[str, str] = {}
 _RAW_NAMES: dict[bytes, tuple[str, str]] = {}
 
 
+class _Latin1(str):
+    """A header value that came as bytes: sent as those bytes again (latin-1)."""
+
+    __slots__ = ()
+
+
 def _check_name(key: object) -> tuple[str, str]:
     if isinstance(key, str):
         name = key
@@ -72,8 +79,10 @@ def _check_name(key: object) -> tuple[str, str]:
 
 def _check_value(name: str, value: object) -> str:
     if isinstance(value, str):
+        from_bytes = type(value) is _Latin1
         text = value.strip(" \t")
     elif isinstance(value, bytes):
+        from_bytes = not value.isascii()
         text = value.decode("latin-1").strip(" \t")
     else:
         raise TypeError(
@@ -88,7 +97,7 @@ def _check_value(name: str, value: object) -> str:
                 f"Invalid value for header {name!r}: control character {bad.group()!r} "
                 f"at position {bad.start()}"
             )
-    return text
+    return _Latin1(text) if from_bytes else text
 
 
 def _normalize(key: object, value: object) -> tuple[str, str, str]:
@@ -103,8 +112,8 @@ def _items_from_pairs(pairs: Iterable[Sequence[object]]) -> list[tuple[str, str,
     for key, value in pairs:
         if type(key) is bytes:
             key = key.decode("latin-1")
-        if type(value) is bytes:
-            value = value.decode("latin-1")
+        if type(value) is bytes and value.isascii():
+            value = value.decode("ascii")
         # Fast path for the usual case: a name seen before and a plain printable value.
         if type(key) is str and type(value) is str:
             lower = known.get(key)
@@ -127,10 +136,9 @@ def _decode_raw_name(raw_name: bytes) -> tuple[str, str]:
 
 
 def _encode_value(value: str) -> bytes:
-    try:
+    if type(value) is _Latin1:
         return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
+    return value.encode("utf-8")
 
 
 def _lower_key(key: object) -> str:
@@ -152,8 +160,8 @@ class Headers(MutableMapping[str, str]):
     """A case-insensitive multi-dict of HTTP headers.
 
     Built from ``None``, a dict, a list or tuple of ``(name, value)`` pairs
-    (str or bytes; bytes are decoded as latin-1) or another ``Headers``
-    (copied). Insertion order and the case of names are kept for ``.raw``;
+    (str or bytes; bytes are decoded as latin-1 and sent as given; str values
+    are sent as UTF-8) or another ``Headers`` (copied). Insertion order and the case of names are kept for ``.raw``;
     every other view uses lower-case names. Leading and trailing spaces and
     tabs of values are dropped.
 
@@ -208,7 +216,8 @@ class Headers(MutableMapping[str, str]):
             name = names.get(raw_name)
             if name is None:
                 name = _decode_raw_name(raw_name)
-            append((name[0], name[1], raw_value.decode("latin-1")))
+            value = raw_value.decode("latin-1")
+            append((name[0], name[1], value if raw_value.isascii() else _Latin1(value)))
         self._items = items
         return self
 

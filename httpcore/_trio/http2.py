@@ -386,17 +386,21 @@ class HTTP2Connection:
 
     def _open_stream(self, request: Request) -> int:
         url = request.url
-        headers = [
-            (b":method", request.method.encode("ascii")),
-            (b":authority", request.headers.get("host", url.raw_host_header).encode("ascii")),
-            (b":scheme", url.scheme.encode("ascii")),
-            (b":path", url.full_path.encode("ascii")),
-        ]
+        authority = url.raw_host_header.encode("ascii")
+        headers: list[tuple[bytes, bytes]] = []
         for name, value in request.headers.raw:
             lowered = name.lower()
             if lowered in _CONNECTION_SPECIFIC or (lowered == b"te" and value != b"trailers"):
+                if lowered == b"host":
+                    authority = value  # encoded as every other header value
                 continue
             headers.append((lowered, value))
+        headers[:0] = [
+            (b":method", request.method.encode("ascii")),
+            (b":authority", authority),
+            (b":scheme", url.scheme.encode("ascii")),
+            (b":path", url.full_path.encode("ascii")),
+        ]
         end_stream = request.body.content == b""
         stream_id = self._h2.get_next_available_stream_id()
         try:
