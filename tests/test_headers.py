@@ -601,7 +601,7 @@ def test_round_trip_through_raw(pairs: list[tuple[str, str]]) -> None:
     assert (again == h) == all(value.isascii() for _, value in pairs)
     changed = again.copy()
     changed["x-extra"] = "1"
-    assert changed.raw == h.raw + [(b"x-extra", b"1")]
+    assert changed.raw == [*h.raw, (b"x-extra", b"1")]
 
 
 @given(pairs=pair_lists, data=st.data())

@@ -161,9 +161,9 @@ class Headers(MutableMapping[str, str]):
 
     Built from ``None``, a dict, a list or tuple of ``(name, value)`` pairs
     (str or bytes; bytes are decoded as latin-1 and sent as given; str values
-    are sent as UTF-8) or another ``Headers`` (copied). Insertion order and the case of names are kept for ``.raw``;
-    every other view uses lower-case names. Leading and trailing spaces and
-    tabs of values are dropped.
+    are sent as UTF-8) or another ``Headers`` (copied). Insertion order and the
+    case of names are kept for ``.raw``; every other view uses lower-case
+    names. Leading and trailing spaces and tabs of values are dropped.
 
     As a mapping it has one key per distinct name: ``h[name]`` joins all the
     values of that name with ``", "``, and ``len(h)`` counts distinct names.
