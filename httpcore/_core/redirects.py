@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["build_redirect_request", "is_same_origin_for_credentials", "redirect_method"]
 
 # Headers that only make sense for the body they came with.
-_BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
+_BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
 # Headers that must not reach another origin.
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization")
 

@@ -546,12 +546,16 @@ class _Settings:
 
 
 async def _drain(response: AsyncResponse) -> None:
-    """Read a small body of known size (so its connection is reused); close others."""
+    """Skip a small body of known size (so its connection is reused); close others.
+
+    The body is read as received and dropped: never decompressed, never kept.
+    """
     if response.is_stream_consumed or response.is_closed:
         return
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) <= MAX_REDIRECT_BODY_DRAIN:
-        await response.read()
+        async for _ in response.raw():
+            pass
     await response.close()
 
 
