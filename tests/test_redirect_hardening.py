@@ -116,7 +116,7 @@ async def test_redirect_body_is_never_decompressed(redirect_server: ServerThread
         assert sent(response)["path"] == "/echo"
         (redirect,) = response.history
         with pytest.raises(httpcore.ResponseNotRead):
-            redirect.content
+            _ = redirect.content
         # A bomb is skipped as its 64 KiB, and the connection is reused.
         response = await client.get(redirect_server.url + "/bomb?to=/echo")
         assert sent(response)["path"] == "/echo"
