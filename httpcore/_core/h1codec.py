@@ -71,6 +71,30 @@ class Head:
 
 Event = Head | bytes | _Marker
 
+# At most this many 1xx responses before the final one (their bytes count
+# toward the head size limit as well).
+MAX_INFORMATIONAL = 32
+
+
+def _check_status_line(version: str, status: int) -> None:
+    """Only HTTP/1.0 and HTTP/1.1, and status codes 100-599 (RFC 9110 §15)."""
+    if version not in ("1.0", "1.1"):
+        raise RemoteProtocolError(
+            f"unsupported status line version HTTP/{version} on an HTTP/1.1 connection"
+        )
+    if status > 599:
+        raise RemoteProtocolError(f"invalid status code {status} (not 100-599)")
+
+
+def _count_informational(count: int, size: int, max_head_size: int) -> None:
+    """Refuse a 1xx flood: too many informational heads, or too many bytes in all."""
+    if count > MAX_INFORMATIONAL:
+        raise RemoteProtocolError(f"more than {MAX_INFORMATIONAL} informational (1xx) responses")
+    if count and size > max_head_size:
+        raise RemoteProtocolError(
+            f"Response heads (1xx included) larger than {max_head_size} bytes"
+        )
+
 
 def default_codec() -> type[H11Codec] | type[HttptoolsCodec]:
     """The fastest codec this install has: httptools when installed, else h11."""
@@ -86,13 +110,22 @@ def _refuse_double_framing(headers: list[tuple[bytes, bytes]]) -> None:
 class H11Codec:
     """The HTTP/1.1 client side of h11, with our events and exceptions."""
 
-    __slots__ = ("_closed", "_conn", "_double_framing", "_max_head_size")
+    __slots__ = (
+        "_closed",
+        "_conn",
+        "_double_framing",
+        "_informational",
+        "_informational_size",
+        "_max_head_size",
+    )
 
     def __init__(self, max_head_size: int) -> None:
         self._max_head_size = max_head_size
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
         self._double_framing = False
         self._closed = False
+        self._informational = 0
+        self._informational_size = 0
 
     def start_request(
         self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]
@@ -162,17 +195,18 @@ class H11Codec:
             if kind is not h11.InformationalResponse:
                 # PAUSED: a protocol switch (CONNECT), or a call after END
                 raise RemoteProtocolError("unexpected data after the response")
+            self._informational += 1
+            self._informational_size += _head_size(event)  # type: ignore[arg-type]
+            _check_status_line(event.http_version.decode("ascii"), 100)  # type: ignore[union-attr]
+            _count_informational(self._informational, self._informational_size, self._max_head_size)
 
     def _head(self, response: h11.Response) -> Head:
         raw = response.headers.raw_items()
+        _check_status_line(response.http_version.decode("ascii"), response.status_code)
         # h11 limits only a head still incomplete in its buffer; one that arrived
-        # whole in a single read is measured here (at least what the server sent,
-        # less optional spaces).
-        size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
-        names = set()
-        for name, value in raw:
-            size += len(name) + len(value) + len(": \r\n")
-            names.add(name.lower())
+        # whole in a single read is measured here.
+        size = _head_size(response) + self._informational_size
+        names = {name.lower() for name, _ in raw}
         if size > self._max_head_size:
             raise RemoteProtocolError(f"Response head larger than {self._max_head_size} bytes")
         self._double_framing = b"content-length" in names and b"transfer-encoding" in names
@@ -198,6 +232,15 @@ class H11Codec:
         """Ready for the next request (only after `is_reusable()`)."""
         self._conn.start_next_cycle()
         self._double_framing = False
+        self._informational = self._informational_size = 0
+
+
+def _head_size(response: h11.Response | h11.InformationalResponse) -> int:
+    """At least what the server sent for this head (less optional spaces)."""
+    size = len(response.reason) + len("HTTP/1.1 200 \r\n\r\n")
+    for name, value in response.headers.raw_items():
+        size += len(name) + len(value) + len(": \r\n")
+    return size
 
 
 # What the httptools codec is reading.
@@ -251,6 +294,8 @@ class HttptoolsCodec:
         "_head_len",
         "_head_tail",
         "_headers",
+        "_informational",
+        "_informational_size",
         "_keep",
         "_leftover",
         "_max_head_size",
@@ -278,6 +323,8 @@ class HttptoolsCodec:
     _head_len: int
     _head_tail: bytes
     _headers: list[tuple[bytes, bytes]]
+    _informational: int
+    _informational_size: int
     _keep: bool
     _leftover: bool
     _mode: int
@@ -456,7 +503,10 @@ class HttptoolsCodec:
                 if end != -1:
                     end += 4
             size = self._head_len + (len(data) if end == -1 else end) - pos
-            if size > self._max_head_size:
+            if size + self._informational_size > self._max_head_size:
+                _count_informational(
+                    self._informational, size + self._informational_size, self._max_head_size
+                )
                 raise RemoteProtocolError(f"Response head larger than {self._max_head_size} bytes")
             if end == -1:
                 piece = data[pos:] if pos else data
@@ -466,6 +516,7 @@ class HttptoolsCodec:
                 self._feed(piece)
                 continue
             self._pos = end
+            self._head_len = size
             self._feed(data[pos:end] if pos or end < len(data) else data)
             head = self._finish_head()
             if head is not None:
@@ -487,10 +538,15 @@ class HttptoolsCodec:
         # is a safety net)
         if not self._head_done or status < 100 or _BAD_REASON.search(self._reason):
             raise RemoteProtocolError(f"malformed status line (status code {status})")
+        version = parser.get_http_version()
+        _check_status_line(version, status)
         transfer_encoding = self._transfer_encoding
         if transfer_encoding is not None and transfer_encoding != b"chunked":
             raise RemoteProtocolError("Only Transfer-Encoding: chunked is supported")
         if status < 200:  # informational (101 never gets here: llhttp refuses it)
+            self._informational += 1
+            self._informational_size += self._head_len
+            _count_informational(self._informational, self._informational_size, self._max_head_size)
             self._headers.clear()
             self._reason = b""
             self._head_done = self._complete = self._close = False
@@ -498,7 +554,6 @@ class HttptoolsCodec:
             self._head_len = 0
             self._head_tail = b""
             return None
-        version = parser.get_http_version()
         headers = self._headers
         self._headers = []  # llhttp reports trailers as headers too: keep them out
         keep = not self._close and version >= "1.1" and not self._request_close
@@ -617,6 +672,8 @@ class HttptoolsCodec:
         self._tail = b""
         self._reason = b""
         self._headers = []
+        self._informational = 0
+        self._informational_size = 0
         self._content_length = None
         self._transfer_encoding = None
         self._close = False

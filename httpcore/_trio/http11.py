@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from .._core.config import TimeoutConfig
-from .._core.exceptions import NetworkError, ProtocolError, WriteError
+from .._core.exceptions import NetworkError, ProtocolError, ReadTimeout, WriteError
 from .._core.h1codec import END, NEED_DATA, Event, H11Codec, Head, HttptoolsCodec, default_codec
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request
@@ -39,8 +39,23 @@ MAX_HEAD_SIZE = 100 * 1024
 FIRST_READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 1024 * 1024
 _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+# Request bodies larger than this (or streamed) are sent by a child task while
+# the request's task watches for an early response; smaller ones go in one write.
+WATCH_UPLOADS_ABOVE = 64 * 1024
 # The HTTP/1.1 codec class for new connections.
 CODEC: type[H11Codec] | type[HttptoolsCodec] = default_codec()
+
+
+class _UploadWatch:
+    """What the upload task tells the task reading the response head."""
+
+    __slots__ = ("error", "finished", "scope", "write_error")
+
+    def __init__(self) -> None:
+        self.scope = trio.CancelScope()  # the reader's wait
+        self.finished = False
+        self.write_error: WriteError | None = None
+        self.error: Exception | None = None
 
 
 class HTTP11Connection:
@@ -118,12 +133,16 @@ class HTTP11Connection:
         self._read_timeout = timeout.read_timeout
         self._read_size = FIRST_READ_SIZE
         try:
-            try:
-                await self._send_request(request, timeout.write_timeout)
-            except WriteError as write_error:
-                response = await self._receive_early_response(write_error)
+            content = request.body.content
+            if content is not None and len(content) <= WATCH_UPLOADS_ABOVE:
+                try:
+                    await self._send_request(request, timeout.write_timeout)
+                except WriteError as write_error:
+                    response = await self._receive_early_response(write_error)
+                else:
+                    response = await self._receive_head()
             else:
-                response = await self._receive_head()
+                response = await self._send_watching_for_response(request, timeout)
             raw_headers = response.headers
         except BaseException:
             self._fail()
@@ -155,8 +174,16 @@ class HTTP11Connection:
             await self._write(head + data + codec.end(), write_timeout)
             return
         await self._write(head, write_timeout)
-        async for chunk in body:  # bodies never yield empty chunks
-            await self._write(codec.body(chunk), write_timeout)
+        chunks = body.__aiter__()
+        try:
+            async for chunk in chunks:  # bodies never yield empty chunks
+                await self._write(codec.body(chunk), write_timeout)
+        finally:
+            # Stopped early (an early answer, an error, cancellation): close the
+            # caller's iterator now rather than leave it to the garbage collector.
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
         # e.g. fewer body bytes than the Content-Length the caller set
         await self._write(codec.end(), write_timeout)
 
@@ -173,6 +200,67 @@ class HTTP11Connection:
         except (NetworkError, ProtocolError):
             raise write_error from None
 
+    async def _send_watching_for_response(self, request: Request, timeout: TimeoutConfig) -> Head:
+        """Upload in a child task while this task reads the response head.
+
+        A final response that arrives before the upload is done (a 413, a 401)
+        stops the upload and is returned; the connection is then not reused.
+        The read timeout starts when the upload ends (or fails).
+        """
+        watch = _UploadWatch()
+        failure: Exception | None = None
+        head: Head | None = None
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._upload, request, timeout.write_timeout, watch)
+            try:
+                head = await self._watch_for_head(watch)
+            except Exception as exc:  # raised outside the nursery: no exception group
+                failure = exc
+            nursery.cancel_scope.cancel()  # the upload, if still running
+        if failure is not None:
+            raise failure
+        assert head is not None
+        return head
+
+    async def _upload(
+        self, request: Request, write_timeout: float | None, watch: _UploadWatch
+    ) -> None:
+        try:
+            await self._send_request(request, write_timeout)
+        except WriteError as exc:
+            # The server may have answered and closed: the reader looks for that answer.
+            watch.write_error = exc
+        except Exception as exc:
+            watch.error = exc
+            watch.scope.cancel()
+            return
+        watch.finished = True
+        if self._read_timeout is not None:
+            watch.scope.deadline = trio.current_time() + self._read_timeout
+
+    async def _watch_for_head(self, watch: _UploadWatch) -> Head:
+        codec = self._codec
+        with watch.scope:
+            try:
+                while True:
+                    event = codec.next_event()  # the codec skips 1xx responses
+                    if event is not NEED_DATA:
+                        assert isinstance(event, Head)
+                        if not watch.finished:
+                            codec.send_failed()  # answered early: never reused
+                        return event
+                    await self._read_into_codec(None)
+            except (NetworkError, ProtocolError) as exc:
+                if watch.write_error is not None:
+                    raise watch.write_error from None
+                if isinstance(exc, NetworkError) and not watch.finished:
+                    # A reset while the body was still going out: the write failed.
+                    raise WriteError(f"The connection failed during the upload: {exc}") from exc
+                raise
+        if watch.error is not None:
+            raise watch.error
+        raise ReadTimeout("ReadTimeout: the operation timed out")
+
     async def _receive_head(self) -> Head:
         event = await self._next_event()  # the codec skips 1xx responses
         assert isinstance(event, Head)
@@ -184,12 +272,15 @@ class HTTP11Connection:
             event = codec.next_event()
             if event is not NEED_DATA:
                 return event
-            data = await self._stream.read(self._read_timeout, self._read_size)
-            if data:
-                self.response_bytes_received = True
-                if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
-                    self._read_size *= 4
-            codec.receive(data)
+            await self._read_into_codec(self._read_timeout)
+
+    async def _read_into_codec(self, timeout: float | None) -> None:
+        data = await self._stream.read(timeout, self._read_size)
+        if data:
+            self.response_bytes_received = True
+            if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
+                self._read_size *= 4
+        self._codec.receive(data)
 
     # -- the response body -----------------------------------------------------------
 
