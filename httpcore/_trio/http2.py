@@ -58,6 +58,7 @@ from h2.errors import ErrorCodes
 from .._core.config import TimeoutConfig
 from .._core.exceptions import (
     LocalProtocolError,
+    PoolTimeout,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
@@ -179,6 +180,8 @@ class HTTP2Connection:
         self._streams: dict[int, _Stream] = {}
         self._write_lock = trio.Lock()
         self._window_changed = trio.Event()
+        # Set (and replaced) when a stream ends or the server's stream limit changes.
+        self._slots_changed = trio.Event()
         self._settings_received = False
         self._started = False
         self._goaway = False
@@ -263,6 +266,12 @@ class HTTP2Connection:
         try:
             events = self._h2.receive_data(data)
         except h2.exceptions.ProtocolError as exc:
+            # h2 has queued a GOAWAY naming the error: try to send it (bounded).
+            with (
+                trio.move_on_after(CLOSE_TIMEOUT, shield=True),
+                contextlib.suppress(TransportError),
+            ):
+                await self._flush(CLOSE_TIMEOUT)
             raise RemoteProtocolError(f"HTTP/2 protocol error: {exc}") from exc
         for event in events:
             self._route(event)
@@ -290,8 +299,9 @@ class HTTP2Connection:
         elif isinstance(event, h2.events.RemoteSettingsChanged):
             self._settings_received = True
             limit = self._h2.remote_settings.max_concurrent_streams
-            self.max_streams = max(1, min(limit, MAX_STREAMS_CAP))
+            self.max_streams = min(limit, MAX_STREAMS_CAP)  # 0: no stream for now
             self._wake_senders()
+            self._wake_slot_waiters()
             if self._started:
                 self._on_release(self)  # more (or fewer) streams: let waiters look again
         elif isinstance(event, h2.events.WindowUpdated):
@@ -317,6 +327,10 @@ class HTTP2Connection:
         self._window_changed.set()
         self._window_changed = trio.Event()
 
+    def _wake_slot_waiters(self) -> None:
+        self._slots_changed.set()
+        self._slots_changed = trio.Event()
+
     def _fail(self, error: Exception) -> None:
         """Close the connection and fail every open stream with `error`. Idempotent."""
         if self.is_closed:
@@ -327,6 +341,7 @@ class HTTP2Connection:
             stream.send.send_nowait(error)
         self._stream.close_nowait()
         self._wake_senders()
+        self._wake_slot_waiters()
         self._on_release(self)
 
     # -- the one write path ----------------------------------------------------------
@@ -363,18 +378,22 @@ class HTTP2Connection:
         self.requests_handled += 1
         stream_id: int | None = None
         try:
+            await self._wait_for_stream_slot(timeout.pool_timeout)
             stream_id = self._open_stream(request)
             await self._flush(timeout.write_timeout)
             if request.body.content != b"":
                 await self._send_body(stream_id, request, timeout.write_timeout)
             event = await self._receive_head(stream_id, timeout.read_timeout)
+            # h2 has validated the head: ":status" first, and no other pseudo-header.
+            headers = event.headers
+            status = headers[0][1]
+            if not (len(status) == 3 and status.isdigit() and b"100" <= status <= b"599"):
+                raise RemoteProtocolError(f"Invalid :status {status!r} (not 100-599)")
         except BaseException:
             await self._abandon(stream_id)
             raise
-        # h2 has validated the head: ":status" first, and no other pseudo-header.
-        headers = event.headers
         return AsyncResponse(
-            int(headers[0][1]),
+            int(status),
             headers=Headers._from_trusted_raw(headers[1:]),
             content=ResponseBody(
                 functools.partial(self.receive_body_chunk, stream_id, timeout.read_timeout),
@@ -383,6 +402,29 @@ class HTTP2Connection:
             request=request,
             protocol="HTTP/2",
         )
+
+    async def _wait_for_stream_slot(self, timeout: float | None) -> None:
+        """Wait, within the pool timeout, until the server's stream limit has room.
+
+        The pool counts streams too, but a SETTINGS frame lowering the limit may
+        arrive after it granted this request a slot here (or the limit may be 0).
+        """
+        if self._has_stream_slot():
+            return
+        with trio.move_on_after(math.inf if timeout is None else timeout):
+            while not self._has_stream_slot():
+                await self._slots_changed.wait()
+            return
+        raise PoolTimeout(
+            "No HTTP/2 stream became free within the pool timeout"
+            f" (the server allows {self._h2.remote_settings.max_concurrent_streams} at once)"
+        )
+
+    def _has_stream_slot(self) -> bool:
+        if self.is_closed:
+            assert self._error is not None
+            raise _fresh(self._error)
+        return self._h2.open_outbound_streams < self._h2.remote_settings.max_concurrent_streams
 
     def _open_stream(self, request: Request) -> int:
         url = request.url
@@ -444,17 +486,17 @@ class HTTP2Connection:
         if self._error is not None:
             raise _fresh(self._error)
 
-    async def _next_event(self, stream_id: int, timeout: float | None) -> Any:
+    async def _next_event(self, stream_id: int, deadline: float) -> Any:
         stream = self._streams[stream_id]
         # A bare CancelScope rather than trio.fail_after: this runs for every wait.
-        with trio.CancelScope(deadline=_deadline(timeout)) as scope:
+        with trio.CancelScope(deadline=deadline) as scope:
             item = await stream.receive.receive()
         if scope.cancelled_caught:
             raise ReadTimeout("The server sent nothing on this stream in time")
         return _unwrap(item)
 
     async def _receive_head(self, stream_id: int, timeout: float | None) -> Any:
-        item = await self._next_event(stream_id, timeout)
+        item = await self._next_event(stream_id, _deadline(timeout))
         # h2 refuses DATA before HEADERS, and END_STREAM arrives after the head.
         assert isinstance(item, h2.events.ResponseReceived)
         return item
@@ -466,8 +508,11 @@ class HTTP2Connection:
         a task switch per small frame would cost more than the frame itself.
         """
         stream = self._streams[stream_id]
+        # One deadline for the whole call: frames without data (empty DATA) do not
+        # extend it, only data handed to the caller does.
+        deadline = _deadline(timeout)
         while not stream.ended:
-            item = await self._next_event(stream_id, timeout)
+            item = await self._next_event(stream_id, deadline)
             chunks: list[bytes] = []
             consumed = 0
             while True:
@@ -501,6 +546,7 @@ class HTTP2Connection:
         # batch found nothing buffered); `_abandon` returns the credit of the rest.
         del self._streams[stream_id]
         self.active_streams -= 1
+        self._wake_slot_waiters()
         if self.active_streams == 0:
             self.idle_since = trio.current_time()
             if self._goaway:
@@ -534,6 +580,8 @@ class HTTP2Connection:
         # GOAWAY closed the connection state (h2 then refuses any new frame).
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+        if self._write_lock.locked():
+            return  # a write is under way (maybe stuck): the next flush sends the reset
         # TransportError: the connection failed, and `_fail` has told everyone.
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True), contextlib.suppress(TransportError):
             await self._flush(self._write_timeout)
