@@ -25,7 +25,6 @@ import base64
 import contextlib
 import functools
 import hashlib
-import netrc
 import os
 import re
 import secrets
@@ -470,11 +469,116 @@ def _load_netrc(
     """A parsed netrc file, cached per file identity and modification: the
     lookup runs for every request, the parse only when the file changes."""
     try:
-        parsed = netrc.netrc(path)
-    except (OSError, ValueError, netrc.NetrcParseError):
+        with open(path, "rb") as file:
+            text = file.read().decode("utf-8", errors="surrogateescape")
+    except OSError:
         return None
-    machines = {name.lower(): entry for name, entry in parsed.hosts.items() if name != "default"}
-    return machines, parsed.hosts.get("default")
+    return _parse_netrc(text)
+
+
+_NETRC_FIELDS = {"login": 0, "user": 0, "account": 1, "password": 2, "passwd": 2}
+
+
+def _netrc_tokens(text: str) -> list[tuple[str | None, int, bool]]:
+    """`(token, line number, quoted)` for each token: words, or "double-quoted" with
+    backslash escapes (as Python's `netrc` reads them). An unterminated quote
+    gives the token None."""
+    tokens: list[tuple[str | None, int, bool]] = []
+    for number, line in enumerate(text.splitlines()):
+        i, end = 0, len(line)
+        while i < end:
+            if line[i].isspace():
+                i += 1
+                continue
+            quoted = line[i] == '"'
+            i += quoted
+            token: list[str] = []
+            while i < end and (line[i] != '"' if quoted else not line[i].isspace()):
+                if line[i] == "\\" and i + 1 < end:
+                    i += 1
+                token.append(line[i])
+                i += 1
+            closed = not quoted or i < end
+            i += quoted  # the closing quote
+            tokens.append(("".join(token) if closed else None, number, quoted))
+    return tokens
+
+
+_NETRC_KEYWORDS = ("machine", "default", "macdef")
+
+
+def _parse_netrc(text: str) -> tuple[dict[str, _NetrcEntry], _NetrcEntry | None]:
+    """The machines (lower-case name -> entry) and `default` entry of a netrc file.
+
+    Malformed parts are skipped, never fatal: an entry with an unknown token, a
+    keyword without its value, an unterminated quote, no `login`, or bytes that
+    are not UTF-8 is dropped; the other entries still count. Nothing here
+    raises, so no error message can ever show a password.
+    """
+    lines = text.splitlines()
+    tokens = _netrc_tokens(text)
+    machines: dict[str, _NetrcEntry] = {}
+    default: _NetrcEntry | None = None
+    name: str | None = None  # the entry being read ("" for default), None between entries
+    fields: list[str | None] = [None, None, None]
+    valid = False
+
+    def finish() -> None:
+        nonlocal default
+        if name is None or not valid or fields[0] is None:
+            return
+        entry = (fields[0], fields[1] or "", fields[2] or "")
+        if any(_has_surrogates(part) for part in (name, *entry)):
+            return  # bytes that are not UTF-8: the entry cannot be used as text
+        if name:
+            machines[name.lower()] = entry
+        else:
+            default = entry
+
+    def value_at(index: int) -> str | None:
+        """The value token at `index`: not past the end, nor a bare keyword."""
+        if index >= len(tokens):
+            return None
+        token, _, quoted = tokens[index]
+        return None if not quoted and token in _NETRC_KEYWORDS else token
+
+    index = 0
+    while index < len(tokens):
+        token, number, quoted = tokens[index]
+        index += 1
+        if token is not None and token.startswith("#") and not quoted:
+            while index < len(tokens) and tokens[index][1] == number:
+                index += 1  # a comment, to the end of its line
+            continue
+        if not quoted and token in _NETRC_KEYWORDS:
+            finish()
+            name, fields, valid = None, [None, None, None], True
+            if token == "default":
+                name = ""
+            elif token == "machine":
+                name = value_at(index)
+                valid = name is not None
+                index += valid
+            else:  # macdef: the macro runs to the first blank line, and is not for us
+                blank = next(
+                    (n for n in range(number + 1, len(lines)) if not lines[n].strip()), len(lines)
+                )
+                while index < len(tokens) and tokens[index][1] <= blank:
+                    index += 1
+            continue
+        field = _NETRC_FIELDS.get(token) if token is not None and not quoted else None
+        value = value_at(index) if field is not None else None
+        if field is None or value is None or name is None:
+            valid = False  # a bad token, a keyword without a value, or no machine yet
+            continue
+        fields[field] = value
+        index += 1
+    finish()
+    return machines, default
+
+
+def _has_surrogates(text: str) -> bool:
+    return not text.isascii() and any("\udc80" <= char <= "\udcff" for char in text)
 
 
 def netrc_credentials(host: str, netrc_file: str | None = None) -> tuple[str, str] | None:
