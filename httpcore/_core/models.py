@@ -304,7 +304,7 @@ class BaseResponse:
     @property
     def encoding(self) -> str:
         """How `.text` decodes: the charset, else UTF-8 if valid, else a confident
-        chardet guess, else windows-1252 (see `docs/text.md`)."""
+        chardet guess, else windows-1252 (the rule is in docs/responses.md). Settable."""
         if self._encoding is None:
             self._encoding = guess_encoding(self.headers.get("content-type"), self.content)
         return self._encoding
