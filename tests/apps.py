@@ -165,6 +165,8 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
     elif path == "/upload-size":
         body = await read_body(receive)
         await respond(send, 200, str(len(body)).encode())
+    elif path in PAGES_ROUTES:
+        await PAGES_ROUTES[path](scope, receive, send, query)
     else:
         await respond(send, 404, b"not found")
 
@@ -199,3 +201,65 @@ async def digest_auth(scope: Scope, send: Any, algorithm: str, headers: dict[str
         f'algorithm={algorithm}, opaque="abc"'
     )
     await respond(send, 401, b"", [(b"www-authenticate", challenge.encode())])
+
+
+# -- routes for the documentation's examples (examples/, docs/) -------------------
+
+
+async def _links(scope: Scope, receive: Any, send: Any, query: dict[str, str]) -> None:
+    """A paginated API: /links?page=N (1..3) with a Link header, like GitHub's."""
+    page = int(query.get("page", "1"))
+    links = [f'</links?page={page + 1}>; rel="next"'] if page < 3 else []
+    links.append('</links?page=3>; rel="last"; title="the, last; page"')
+    body = json.dumps({"page": page}).encode()
+    await respond(send, 200, body, [(b"link", ", ".join(links).encode())])
+
+
+async def _latin1(scope: Scope, receive: Any, send: Any, query: dict[str, str]) -> None:
+    """Latin-1 text with no charset in Content-Type."""
+    body = "Noël à Paris, déjà vu: ça va?".encode("latin-1")
+    await respond(send, 200, body, [(b"content-type", b"text/plain")])
+
+
+async def _site(scope: Scope, receive: Any, send: Any, query: dict[str, str]) -> None:
+    """A small web site to crawl: /site?n=K links to pages 2K+1 and 2K+2 (up to 30),
+    to the home page, and to an external host; page 13 is a 500, page 14 a 404."""
+    n = int(query.get("n", "0"))
+    if n == 13:
+        await respond(send, 500, b"boom")
+        return
+    if n == 14:
+        await respond(send, 404, b"gone")
+        return
+    targets = [f"/site?n={k}" for k in (2 * n + 1, 2 * n + 2) if k <= 30]
+    anchors = "".join(f'<a href="{target}">{target}</a>\n' for target in targets)
+    html = (
+        f"<html><body><h1>Page {n}</h1>\n{anchors}"
+        '<a href="/site?n=0">home</a>\n<a href="http://elsewhere.invalid/">away</a>\n'
+        "</body></html>"
+    )
+    await respond(send, 200, html.encode(), [(b"content-type", b"text/html; charset=utf-8")])
+
+
+async def _multipart(scope: Scope, receive: Any, send: Any, query: dict[str, str]) -> None:
+    """Parse a multipart/form-data upload; answer {field: {filename, size, sha256}}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+    body = await read_body(receive)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    fields = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True) or b""
+        fields[part.get_param("name", header="content-disposition")] = {
+            "filename": part.get_filename(),
+            "size": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        }
+    await respond(send, 200, json.dumps(fields).encode(), [(b"content-type", b"application/json")])
+
+
+PAGES_ROUTES = {"/links": _links, "/latin1": _latin1, "/site": _site, "/multipart": _multipart}

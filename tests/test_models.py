@@ -1,4 +1,4 @@
-"""Unit tests for httpcore/_models.py: requests and responses, no sockets."""
+"""Unit tests for httpcore/_core/models.py: requests and responses, no sockets."""
 
 from __future__ import annotations
 

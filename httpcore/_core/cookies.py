@@ -29,7 +29,7 @@ import re
 import urllib.request
 from collections.abc import Iterable, Iterator, MutableMapping
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast, overload
 
 from publicsuffixlist import PublicSuffixList
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from _typeshed import SupportsKeysAndGetItem
 
     from .headers import Headers
-    from .models import BaseResponse, Request
     from .urls import URL
 
     CookieTypes: TypeAlias = (
@@ -50,6 +49,26 @@ if TYPE_CHECKING:
     )
 
 _T = TypeVar("_T")
+
+
+class _Message(Protocol):
+    """What the cookie jar needs of a request: its URL and its headers."""
+
+    @property
+    def url(self) -> URL: ...
+
+    @property
+    def headers(self) -> Headers: ...
+
+
+class _Reply(Protocol):
+    """What the cookie jar needs of a response: its headers and its request's URL."""
+
+    @property
+    def headers(self) -> Headers: ...
+
+    @property
+    def request(self) -> _Message: ...
 
 
 # Control characters RFC 6265 never allows in a cookie (TAB is whitespace there).
@@ -175,7 +194,7 @@ class Cookies(MutableMapping[str, str]):
 
     # -- exchange with requests and responses ------------------------------------
 
-    def extract_cookies(self, response: BaseResponse) -> None:
+    def extract_cookies(self, response: _Reply) -> None:
         """Store the cookies of `response`'s `Set-Cookie` headers that its request's URL may set.
 
         Refused cookies (foreign domain, bad path...) are dropped silently; a
@@ -204,7 +223,7 @@ class Cookies(MutableMapping[str, str]):
         self.jar.add_cookie_header(adapter)
         return adapter.get_header("Cookie")
 
-    def set_cookie_header(self, request: Request) -> None:
+    def set_cookie_header(self, request: _Message) -> None:
         """Set `request.headers["Cookie"]` to the cookies matching `request.url`.
 
         The header is left alone when no cookie matches.

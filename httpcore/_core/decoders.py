@@ -503,13 +503,41 @@ def charset_encoding(content_type: str | None) -> str | None:
     return charset if charset and _is_text_codec(charset) else None
 
 
+# chardet's confidence below which its guess is not used. chardet (6 and 7) rates
+# short Western European text below it, often as Cyrillic or Central European;
+# the non-Latin scripts it detects reliably (Cyrillic, Greek, Arabic, Hebrew,
+# CJK) from a sentence on rate above it.
+DETECTION_THRESHOLD = 0.2
+# chardet looks at this much of a body at most.
+_DETECTION_SAMPLE = 200_000
+# Guesses answered by `_western`, under one spelling.
+_WESTERN = frozenset(codecs.lookup(name).name for name in ("latin-1", "windows-1252"))
+
+
+def _western(body: bytes) -> str:
+    """windows-1252, what browsers read unlabelled Western text as; ISO-8859-1
+    (which maps every byte) when the body has a byte windows-1252 leaves undefined."""
+    try:
+        body.decode("windows-1252")
+    except UnicodeDecodeError:
+        return "iso-8859-1"
+    return "windows-1252"
+
+
 def guess_encoding(content_type: str | None, body: bytes) -> str:
     """The text encoding of a response body (SPEC §2).
 
-    The ``charset`` of ``content_type`` when it names a known text codec (as
-    written there); otherwise ``"utf-8"`` when ``body`` is valid UTF-8;
-    otherwise what chardet detects, or ``"utf-8"`` when it detects nothing
-    usable (decode with ``errors="replace"`` then). Never raises.
+    1. The ``charset`` of ``content_type`` when it names a known text codec
+       (as written there).
+    2. ``"utf-8"`` when ``body`` is valid UTF-8 (so ASCII too).
+    3. What chardet detects among the encodings of the modern web, when its
+       confidence is at least `DETECTION_THRESHOLD` and the guess decodes the
+       whole body (a guess of ISO-8859-1 or windows-1252 is answered by 4).
+    4. Otherwise ``"windows-1252"``, or ``"iso-8859-1"`` when the body has one
+       of the five bytes windows-1252 leaves undefined: unlabelled Latin-1
+       text decodes right, never as a DOS code page such as cp850.
+
+    Never raises.
     """
     charset = _charset(content_type) if content_type else None
     if charset and _is_text_codec(charset):
@@ -520,10 +548,21 @@ def guess_encoding(content_type: str | None, body: bytes) -> str:
         pass
     else:
         return "utf-8"
-    detected = chardet.detect(body).get("encoding")
-    if detected and _is_text_codec(detected):
-        return str(detected)
-    return "utf-8"
+    result = chardet.detect(body[:_DETECTION_SAMPLE], encoding_era=chardet.EncodingEra.MODERN_WEB)
+    detected = result.get("encoding")
+    if (
+        detected
+        and (result.get("confidence") or 0.0) >= DETECTION_THRESHOLD
+        and _is_text_codec(detected)
+        and codecs.lookup(detected).name not in _WESTERN
+    ):
+        try:
+            body.decode(detected)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return str(detected)
+    return _western(body)
 
 
 class IncrementalTextDecoder:

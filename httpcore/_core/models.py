@@ -37,6 +37,7 @@ from .exceptions import (
     StreamConsumed,
 )
 from .headers import Headers
+from .links import parse_link_header
 from .status_codes import codes
 from .urls import URL
 
@@ -236,9 +237,40 @@ class BaseResponse:
         return self.status_code in _REDIRECT_CODES and "location" in self.headers
 
     @property
+    def is_success(self) -> bool:
+        """A 2xx response."""
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_client_error(self) -> bool:
+        """A 4xx response."""
+        return 400 <= self.status_code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        """A 5xx response."""
+        return 500 <= self.status_code < 600
+
+    @property
     def is_error(self) -> bool:
         """A 4xx or 5xx response."""
         return self.status_code >= 400
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The `Link` header, parsed (RFC 8288).
+
+        A dict keyed by each link's `rel` (or by its URL when it has none),
+        each value a dict with `url` and the link's parameters:
+        `response.links["next"]["url"]` is the next page of a paginated API.
+        The URLs are as the server wrote them (resolve relative ones with
+        `URL(link, allow_relative=True).resolve_with(response.url)`). Empty
+        without a `Link` header; malformed elements are skipped.
+        """
+        header = self.headers.get("link")
+        if not header:
+            return {}
+        return {link.get("rel") or link["url"]: link for link in parse_link_header(header)}
 
     def raise_for_status(self) -> None:
         """Raise `HTTPStatusError` for a 4xx or 5xx response; return None otherwise."""
@@ -274,7 +306,8 @@ class BaseResponse:
 
     @property
     def encoding(self) -> str:
-        """How `.text` decodes: charset, else UTF-8 if valid, else detected."""
+        """How `.text` decodes: the charset, else UTF-8 if valid, else a confident
+        chardet guess, else windows-1252 (the rule is in docs/responses.md). Settable."""
         if self._encoding is None:
             self._encoding = guess_encoding(self.headers.get("content-type"), self.content)
         return self._encoding
