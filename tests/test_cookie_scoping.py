@@ -192,3 +192,12 @@ async def test_per_request_cookies_stay_with_their_host(server: ServerThread) ->
         request = Request("GET", server.url + f"/redirect?to={other}/echo", cookies={"mine": "2"})
         response = await client.send(request)
         assert "cookie" not in dict(json.loads(response.text)["headers"])
+
+
+def test_per_request_cookies_with_a_domain_keep_it() -> None:
+    given = Cookies()
+    given.set("scoped", "1", domain=".example.org")
+    given.set("plain", "2")
+    bound = given._bound_to(httpcore.URL("https://www.example.org/"))
+    assert header_for(bound, "https://api.example.org/") == "scoped=1"
+    assert header_for(bound, "https://www.example.org/") == "scoped=1; plain=2"

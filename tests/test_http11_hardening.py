@@ -220,3 +220,30 @@ async def test_a_failing_body_iterator_fails_the_request_as_itself() -> None:
         with trio.move_on_after(0.1):
             await client.post(url + "/", data=Upload(pause=0.01))
         assert client.statistics().connections == 0
+
+
+async def test_garbage_during_an_upload_is_a_protocol_error() -> None:
+    async def handler(stream: trio.SocketStream) -> None:
+        await read_request_head(stream)
+        await stream.send_all(b"NOT HTTP AT ALL\r\n\r\n")
+        with trio.move_on_after(2):
+            while await stream.receive_some(65536):
+                pass
+
+    async with raw_server(handler) as url, httpcore.TrioClient(timeout=2) as client:
+        with trio.fail_after(3), pytest.raises(httpcore.RemoteProtocolError):
+            await client.post(url + "/", data=Upload(pause=0.001))
+        assert client.statistics().connections == 0
+
+
+async def test_close_without_an_answer_after_the_upload() -> None:
+    async def handler(stream: trio.SocketStream) -> None:
+        data = b""
+        while not data.endswith(b"0\r\n\r\n"):
+            data += await stream.receive_some(65536)
+        await stream.aclose()
+
+    async with raw_server(handler) as url, httpcore.TrioClient(timeout=2) as client:
+        with pytest.raises(httpcore.RemoteProtocolError):
+            await client.post(url + "/", data=Upload(chunks=3))
+        assert client.statistics().connections == 0

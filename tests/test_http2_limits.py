@@ -209,3 +209,16 @@ async def test_floods_do_not_outlive_the_read_timeout(flood: str) -> None:
 
 
 _ = GoAwayFrame
+
+
+async def test_connection_lost_while_waiting_for_a_stream() -> None:
+    async def handler(conn: H2ServerConnection) -> None:
+        await trio.sleep(0.2)  # then close, with the request still waiting for a stream
+
+    async with h2_server(handler, settings={MAX_STREAMS: 0}) as (url, _):
+        timeout = httpcore.TimeoutConfig(5, pool_timeout=3)
+        async with httpcore.TrioClient(timeout=timeout, **H2C) as client:
+            with trio.fail_after(2), pytest.raises(httpcore.TransportError) as info:
+                await client.get(url + "/")
+            assert not isinstance(info.value, httpcore.PoolTimeout)
+            assert_clean(client)

@@ -200,3 +200,9 @@ async def test_injection_never_reaches_the_network() -> None:
         response = await client.get(f"http://2130706433:{port}/")
         assert response.request.headers["Host"] == f"127.0.0.1:{port}"
     assert connections == 1
+
+
+async def test_a_hand_built_request_to_another_scheme() -> None:
+    async with httpcore.TrioClient() as client:
+        with pytest.raises(httpcore.UnsupportedProtocol, match="'ftp'"):
+            await client.send(httpcore.Request("GET", "ftp://example.org/"))

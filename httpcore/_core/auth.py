@@ -78,15 +78,9 @@ class Auth:
         yield request
 
 
-def _latin1_or_utf8(value: str | bytes) -> bytes:
-    # Header values are decoded from bytes as ISO-8859-1 by Headers, so encoding
-    # them back that way gives exactly the bytes the server sent.
-    if isinstance(value, bytes):
-        return value
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
+def _header_bytes(value: str) -> bytes:
+    """The bytes of text taken from a header (which Headers decodes as latin-1)."""
+    return value.encode("latin-1")
 
 
 def build_basic_auth_header(username: str | bytes, password: str | bytes) -> str:
@@ -406,22 +400,22 @@ class DigestAuth(Auth):
         a1 = b":".join(
             (
                 _credential_bytes(self._username),
-                _latin1_or_utf8(challenge.realm),
+                _header_bytes(challenge.realm),
                 _credential_bytes(self._password),
             )
         )
         ha1 = digest(a1)
         if (challenge.algorithm or "").upper().endswith("-SESS"):
-            ha1 = digest(_latin1_or_utf8(f"{ha1}:{nonce}:{cnonce}"))
+            ha1 = digest(_header_bytes(f"{ha1}:{nonce}:{cnonce}"))
         a2 = f"{request.method}:{uri}".encode()
         if challenge.qop == "auth-int":
             a2 += b":" + digest(request.content).encode("ascii")
         ha2 = digest(a2)
         if challenge.qop is None:
-            response = digest(_latin1_or_utf8(f"{ha1}:{nonce}:{ha2}"))
+            response = digest(_header_bytes(f"{ha1}:{nonce}:{ha2}"))
         else:
             data = f"{ha1}:{nonce}:{nc}:{cnonce}:{challenge.qop}:{ha2}"
-            response = digest(_latin1_or_utf8(data))
+            response = digest(_header_bytes(data))
 
         parts = [self._username_param(), f"realm={_quote(challenge.realm)}", f"uri={_quote(uri)}"]
         if challenge.algorithm is not None:

@@ -40,8 +40,9 @@ FIRST_READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 1024 * 1024
 _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 # Request bodies larger than this (or streamed) are sent by a child task while
-# the request's task watches for an early response; smaller ones go in one write.
-WATCH_UPLOADS_ABOVE = 64 * 1024
+# the request's task watches for an early response; smaller ones go in one write
+# (with the head), which a socket's send buffer takes whole.
+WATCH_UPLOADS_ABOVE = 16 * 1024
 # The HTTP/1.1 codec class for new connections.
 CODEC: type[H11Codec] | type[HttptoolsCodec] = default_codec()
 
@@ -135,12 +136,9 @@ class HTTP11Connection:
         try:
             content = request.body.content
             if content is not None and len(content) <= WATCH_UPLOADS_ABOVE:
-                try:
-                    await self._send_request(request, timeout.write_timeout)
-                except WriteError as write_error:
-                    response = await self._receive_early_response(write_error)
-                else:
-                    response = await self._receive_head()
+                # One write that the socket buffer takes at once: nothing to watch.
+                await self._send_request(request, timeout.write_timeout)
+                response = await self._receive_head()
             else:
                 response = await self._send_watching_for_response(request, timeout)
             raw_headers = response.headers
@@ -191,15 +189,6 @@ class HTTP11Connection:
         await self._stream.write(data, timeout)
         self.request_bytes_written = True
 
-    async def _receive_early_response(self, write_error: WriteError) -> Head:
-        """The server may have answered early (e.g. 413) and closed before taking
-        the whole body: that response is more useful than the write error."""
-        self._codec.send_failed()
-        try:
-            return await self._receive_head()
-        except (NetworkError, ProtocolError):
-            raise write_error from None
-
     async def _send_watching_for_response(self, request: Request, timeout: TimeoutConfig) -> Head:
         """Upload in a child task while this task reads the response head.
 
@@ -234,12 +223,14 @@ class HTTP11Connection:
             watch.error = exc
             watch.scope.cancel()
             return
-        watch.finished = True
+        else:
+            watch.finished = True
         if self._read_timeout is not None:
             watch.scope.deadline = trio.current_time() + self._read_timeout
 
     async def _watch_for_head(self, watch: _UploadWatch) -> Head:
         codec = self._codec
+        closed = False
         with watch.scope:
             try:
                 while True:
@@ -249,14 +240,19 @@ class HTTP11Connection:
                         if not watch.finished:
                             codec.send_failed()  # answered early: never reused
                         return event
-                    await self._read_into_codec(None)
+                    closed = not await self._read_into_codec(None)
             except (NetworkError, ProtocolError) as exc:
-                if watch.write_error is not None:
-                    raise watch.write_error from None
-                if isinstance(exc, NetworkError) and not watch.finished:
-                    # A reset while the body was still going out: the write failed.
-                    raise WriteError(f"The connection failed during the upload: {exc}") from exc
-                raise
+                # Closed or reset while the body was still going out: the write failed
+                # (an answer the server sent first would have been returned).
+                upload_failed = watch.write_error is not None or (
+                    not watch.finished and (closed or isinstance(exc, NetworkError))
+                )
+                if not upload_failed:
+                    raise
+                raise (
+                    watch.write_error
+                    or WriteError(f"The connection failed during the upload: {exc}")
+                ) from exc
         if watch.error is not None:
             raise watch.error
         raise ReadTimeout("ReadTimeout: the operation timed out")
@@ -274,13 +270,15 @@ class HTTP11Connection:
                 return event
             await self._read_into_codec(self._read_timeout)
 
-    async def _read_into_codec(self, timeout: float | None) -> None:
+    async def _read_into_codec(self, timeout: float | None) -> bool:
+        """Read once into the codec; False at the end of the stream."""
         data = await self._stream.read(timeout, self._read_size)
         if data:
             self.response_bytes_received = True
             if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
                 self._read_size *= 4
         self._codec.receive(data)
+        return bool(data)
 
     # -- the response body -----------------------------------------------------------
 
