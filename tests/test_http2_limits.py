@@ -204,7 +204,7 @@ async def test_floods_do_not_outlive_the_read_timeout(flood: str) -> None:
                 pytest.raises((httpcore.ReadTimeout, httpcore.RemoteProtocolError)),
             ):
                 await client.get(url + "/")
-            assert trio.current_time() - started < 1.5
+            assert trio.current_time() - started < 2.5  # the flood goes on for 4 s
             assert_clean(client)
 
 
