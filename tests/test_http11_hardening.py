@@ -4,13 +4,16 @@ during an upload. Each test runs with both codecs (h11 and httptools)."""
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import AsyncIterator
 
 import pytest
 import trio
+import trustme
 
 import httpcore
 from httpcore._core.h1codec import MAX_INFORMATIONAL
+from httpcore._trio.http11 import EARLY_BODY_LIMIT
 from tests.servers import raw_server, read_request_head
 
 pytestmark = pytest.mark.usefixtures("h1_codec")
@@ -247,3 +250,38 @@ async def test_close_without_an_answer_after_the_upload() -> None:
         with pytest.raises(httpcore.RemoteProtocolError):
             await client.post(url + "/", data=Upload(chunks=3))
         assert client.statistics().connections == 0
+
+
+@pytest.mark.parametrize("body_size", [100_000, EARLY_BODY_LIMIT + 300_000])
+async def test_early_answer_over_tls(ca: trustme.CA, body_size: int) -> None:
+    """A cancelled TLS write breaks the stream, so the early answer's body is read
+    (up to EARLY_BODY_LIMIT) before the upload stops."""
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+
+    async def handler(tcp: trio.SocketStream) -> None:
+        stream = trio.SSLStream(tcp, server_context, server_side=True)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += await stream.receive_some(65536)
+        head = b"HTTP/1.1 413 Too Large\r\nContent-Length: %d\r\n\r\n" % body_size
+        with contextlib.suppress(trio.BrokenResourceError):
+            await stream.send_all(head + b"n" * body_size)
+            await trio.sleep(5)  # neither reads nor closes
+
+    async with raw_server(handler) as url:
+        url = url.replace("http://", "https://")
+        async with httpcore.TrioClient(verify=client_context, timeout=2) as client:
+            with trio.fail_after(5):
+                if body_size <= EARLY_BODY_LIMIT:
+                    response = await client.post(url + "/", data=b"x" * (64 << 20))
+                    assert (response.status_code, len(response.content)) == (413, body_size)
+                else:
+                    # Beyond the limit the rest of the body is lost with the TLS stream.
+                    async with client.stream("POST", url + "/", data=Upload()) as response:
+                        assert response.status_code == 413
+                        with pytest.raises(httpcore.ReadError):
+                            await response.read()
+            assert client.statistics().connections == 0

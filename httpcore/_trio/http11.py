@@ -18,6 +18,7 @@ The codec is httptools' when the `speedups` extra is installed, else h11's
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELE
 # the request's task watches for an early response; smaller ones go in one write
 # (with the head), which a socket's send buffer takes whole.
 WATCH_UPLOADS_ABOVE = 16 * 1024
+# At most this much of an early answer's body is read before the upload stops.
+EARLY_BODY_LIMIT = 1024 * 1024
 # The HTTP/1.1 codec class for new connections.
 CODEC: type[H11Codec] | type[HttptoolsCodec] = default_codec()
 
@@ -86,6 +89,9 @@ class HTTP11Connection:
         self.response_bytes_received = False
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
+        # The body of an answer that came during the upload, read before the upload
+        # was cancelled (a cancelled TLS write breaks the stream for reading too).
+        self._early: deque[Event] = deque()
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -206,6 +212,8 @@ class HTTP11Connection:
             except Exception as exc:  # raised outside the nursery: no exception group
                 failure = exc
             nursery.cancel_scope.cancel()  # the upload, if still running
+        if not watch.finished:
+            self._codec.send_failed()  # answered early, or failed: never reused
         if failure is not None:
             raise failure
         assert head is not None
@@ -238,7 +246,7 @@ class HTTP11Connection:
                     if event is not NEED_DATA:
                         assert isinstance(event, Head)
                         if not watch.finished:
-                            codec.send_failed()  # answered early: never reused
+                            await self._read_early_body()
                         return event
                     closed = not await self._read_into_codec(None)
             except (NetworkError, ProtocolError) as exc:
@@ -256,6 +264,18 @@ class HTTP11Connection:
         if watch.error is not None:
             raise watch.error
         raise ReadTimeout("ReadTimeout: the operation timed out")
+
+    async def _read_early_body(self) -> None:
+        """Buffer the body of an early answer (up to `EARLY_BODY_LIMIT`) while the
+        upload is still running: stopping the upload may break a TLS stream."""
+        size = 0
+        while size <= EARLY_BODY_LIMIT:
+            event = await self._next_event()
+            self._early.append(event)
+            if event is END:
+                return
+            assert type(event) is bytes
+            size += len(event)
 
     async def _receive_head(self) -> Head:
         event = await self._next_event()  # the codec skips 1xx responses
@@ -285,7 +305,7 @@ class HTTP11Connection:
     async def receive_body_chunk(self) -> bytes | None:
         """The next chunk of body, or None at the end (the connection is then released)."""
         try:
-            event = await self._next_event()
+            event = self._early.popleft() if self._early else await self._next_event()
         except BaseException:
             self._fail()
             raise
