@@ -88,6 +88,11 @@ class HTTP11Connection:
     def reserve(self) -> None:
         self.active_streams = 1
 
+    def unreserve(self) -> None:
+        """Undo `reserve()` for a request that never started: idle again, as it was."""
+        self.active_streams = 0
+        self._on_release(self)
+
     def retry_is_safe(self, request: Request, error: Exception) -> bool:
         """May a request that failed here be sent again on a fresh connection?"""
         if self.response_bytes_received or self.requests_handled < 2:

@@ -209,6 +209,10 @@ class HTTP2Connection:
     def reserve(self) -> None:
         self.active_streams += 1
 
+    def unreserve(self) -> None:
+        """Undo `reserve()` for a request that never opened its stream."""
+        self._release_slot()
+
     def retry_is_safe(self, request: Request, error: Exception) -> bool:
         """A stream the server refused, or never processed, may go to another connection."""
         return isinstance(error, StreamRefused)
@@ -496,6 +500,9 @@ class HTTP2Connection:
         # A stream that ended normally has acknowledged all it consumed (its last
         # batch found nothing buffered); `_abandon` returns the credit of the rest.
         del self._streams[stream_id]
+        self._release_slot()
+
+    def _release_slot(self) -> None:
         self.active_streams -= 1
         if self.active_streams == 0:
             self.idle_since = trio.current_time()
@@ -507,8 +514,7 @@ class HTTP2Connection:
     async def _abandon(self, stream_id: int | None) -> None:
         """Give up a stream early: return its buffered credit, reset it, free the slot."""
         if stream_id is None:  # failed before the stream was opened
-            self.active_streams -= 1
-            self._on_release(self)
+            self._release_slot()
             return
         stream = self._streams[stream_id]
         credit = stream.unacked
