@@ -123,29 +123,36 @@ async def test_waiter_for_a_connecting_http2_origin_cancelled_as_it_opens(
     as it registers gives its stream back, and the next waiter is served."""
     async with httpcore.TrioClient(verify=ca_file, **H2C) as client:
         pool = pool_of(client)
-        scopes: list[trio.CancelScope] = []
-        register = pool._register
+        waiter_scope = trio.CancelScope()
+        opener, register = pool._opener, pool._register
+        opening = trio.Event()
+
+        async def gated_opener(*args: Any) -> Any:
+            await opening.wait()  # until both waiters queue behind this connection
+            return await opener(*args)
 
         def register_after_cancelling(connection: Any) -> None:
-            scopes[0].cancel()  # the first waiter is cancelled, then the grants go out
+            waiter_scope.cancel()  # the first waiter is cancelled, then the grants go out
             register(connection)
 
+        pool._opener = gated_opener
         pool._register = register_after_cancelling  # type: ignore[method-assign]
         results: list[int] = []
 
-        async def fetch(scope: trio.CancelScope | None) -> None:
-            with scope or trio.CancelScope():
+        async def fetch(scope: trio.CancelScope) -> None:
+            with scope:
                 results.append((await client.get(h2_server.url + "/")).status_code)
 
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(fetch, None)  # opens the connection
+            nursery.start_soon(fetch, trio.CancelScope())  # opens the connection
             await trio.testing.wait_all_tasks_blocked()
-            scopes.append(trio.CancelScope())
-            nursery.start_soon(fetch, scopes[0])
-            nursery.start_soon(fetch, None)
+            assert client.statistics().opening == 1
+            nursery.start_soon(fetch, waiter_scope)
+            nursery.start_soon(fetch, trio.CancelScope())
             await trio.testing.wait_all_tasks_blocked()
             assert client.statistics().waiters == 2
-        assert scopes[0].cancelled_caught
+            opening.set()
+        assert waiter_scope.cancelled_caught
         assert results == [200, 200]
         assert_clean(client)
 
