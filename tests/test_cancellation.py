@@ -190,3 +190,40 @@ async def test_pool_timeout_and_grant_in_one_step(
             assert len(failures) == 1
             assert_clean(client)
         assert (await client.get(server.url + "/")).status_code == 200
+
+
+@pytest.mark.usefixtures("h1_codec")
+async def test_closing_the_client_fails_waiters_and_connections_being_opened(
+    server: ServerThread,
+) -> None:
+    """Requests from tasks outside the client: one waiting, one connecting, when it closes."""
+    errors: list[str] = []
+    opening = trio.Event()
+
+    async def request(client: httpcore.TrioClient) -> None:
+        with pytest.raises(RuntimeError, match="closed") as info:
+            await client.get(server.url + "/")
+        errors.append(str(info.value))
+
+    async with trio.open_nursery() as outer:
+        limits = httpcore.PoolLimits(hard_limit=1)
+        async with httpcore.TrioClient(pool_limits=limits) as client:
+            pool = pool_of(client)
+            opener = pool._opener
+
+            async def gated_opener(*args: Any) -> Any:
+                await opening.wait()
+                return await opener(*args)
+
+            pool._opener = gated_opener
+            outer.start_soon(request, client)
+            await trio.testing.wait_all_tasks_blocked()
+            outer.start_soon(request, client)
+            await trio.testing.wait_all_tasks_blocked()
+            assert (client.statistics().opening, client.statistics().waiters) == (1, 1)
+        await trio.testing.wait_all_tasks_blocked()
+        assert errors == ["The client was closed while this request waited"]
+        opening.set()
+    assert errors[1] == "The client was closed while this request was connecting"
+    assert_clean(client)
+    assert client.statistics().connections == 0

@@ -70,6 +70,7 @@ class HTTP11Connection:
         self.response_bytes_received = False
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
+        self._token = trio.lowlevel.current_trio_token()
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -136,7 +137,13 @@ class HTTP11Connection:
         return AsyncResponse(
             response.status_code,
             headers=Headers._from_trusted_raw(raw_headers),
-            content=ResponseBody(self.receive_body_chunk, self.abandon_body),
+            content=ResponseBody(
+                self.receive_body_chunk,
+                self.abandon_body,
+                self.abandon_nowait,
+                self._token,
+                request.url,
+            ),
             request=request,
             protocol=response.protocol,
             # An empty reason phrase falls back to the standard one for the code.
@@ -231,5 +238,8 @@ class HTTP11Connection:
 
     async def abandon_body(self) -> None:
         """The response was closed before its end: the connection cannot be reused."""
+        self.abandon_nowait()
+
+    def abandon_nowait(self) -> None:
         if self.active_streams:
             self._fail()

@@ -188,6 +188,8 @@ class HTTP2Connection:
         self.max_streams = 1
         self.requests_handled = 0
         self.idle_since = trio.current_time()
+        self._token = trio.lowlevel.current_trio_token()
+        self._nursery: trio.Nursery | None = None
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -237,6 +239,7 @@ class HTTP2Connection:
 
     async def start(self, nursery: trio.Nursery) -> None:
         """Send the preface and SETTINGS; return once the server's SETTINGS arrived."""
+        self._nursery = nursery
         self._h2.initiate_connection()
         self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
         await self._flush(self._write_timeout)
@@ -383,6 +386,9 @@ class HTTP2Connection:
             content=ResponseBody(
                 functools.partial(self.receive_body_chunk, stream_id, timeout.read_timeout),
                 functools.partial(self._abandon, stream_id),
+                functools.partial(self._release_dropped, stream_id),
+                self._token,
+                request.url,
             ),
             request=request,
             protocol="HTTP/2",
@@ -515,7 +521,11 @@ class HTTP2Connection:
         """Give up a stream early: return its buffered credit, reset it, free the slot."""
         if stream_id is None:  # failed before the stream was opened
             self._release_slot()
-            return
+        elif self._abandon_nowait(stream_id):
+            await self._flush_quietly()
+
+    def _abandon_nowait(self, stream_id: int) -> bool:
+        """`_abandon` up to the flush; True if a RST_STREAM now waits to be sent."""
         stream = self._streams[stream_id]
         credit = stream.unacked
         while True:
@@ -531,11 +541,22 @@ class HTTP2Connection:
             self._h2.acknowledge_received_data(credit, stream_id)
         self._end_stream(stream_id)
         if self.is_closed:
-            return
+            return False
         # ProtocolError: both sides had already finished with the stream, or a
         # GOAWAY closed the connection state (h2 then refuses any new frame).
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+        return True
+
+    def _release_dropped(self, stream_id: int) -> None:
+        """A response dropped unclosed: abandon its stream; a task of the client sends the reset."""
+        if self._abandon_nowait(stream_id):
+            # The connection is open, so the client's nursery is too (it closes
+            # every connection before it closes).
+            assert self._nursery is not None
+            self._nursery.start_soon(self._flush_quietly)
+
+    async def _flush_quietly(self) -> None:
         # TransportError: the connection failed, and `_fail` has told everyone.
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True), contextlib.suppress(TransportError):
             await self._flush(self._write_timeout)

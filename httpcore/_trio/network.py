@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -208,17 +209,29 @@ class ResponseBody:
     `receive()` returns the next chunk, or None at the end; `abandon()` gives up
     the rest (the connection then decides it cannot be reused). An error while
     receiving abandons the body before it propagates.
+
+    A body dropped unfinished (its response never closed, then garbage
+    collected) gives its connection back with `release_nowait()`, run on the
+    trio loop through `token`: a finalizer may run in any thread, or in the
+    middle of the pool's own bookkeeping, so it never touches the pool itself.
+    It then warns (`ResourceWarning`) that the response should have been closed.
     """
 
-    __slots__ = ("_abandon", "_done", "_receive")
+    __slots__ = ("_abandon", "_done", "_receive", "_release_nowait", "_token", "_url")
 
     def __init__(
         self,
         receive: Callable[[], Awaitable[bytes | None]],
         abandon: Callable[[], Awaitable[None]],
+        release_nowait: Callable[[], None],
+        token: trio.lowlevel.TrioToken,
+        url: object,
     ) -> None:
         self._receive = receive
         self._abandon = abandon
+        self._release_nowait = release_nowait
+        self._token = token
+        self._url = url
         self._done = False
 
     def __aiter__(self) -> ResponseBody:
@@ -241,3 +254,19 @@ class ResponseBody:
         if not self._done:
             self._done = True
             await self._abandon()
+
+    def __del__(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        # The release comes first: with warnings turned into errors, `warn` raises.
+        with contextlib.suppress(trio.RunFinishedError):  # the client's run has ended
+            self._token.run_sync_soon(self._release_nowait)
+        warnings.warn(
+            f"A streaming response from {self._url} was garbage collected before it was"
+            " closed; its connection has been released. Close streaming responses: use"
+            " `async with response:` or `async with client.stream(...)` (`with` for the"
+            " blocking Client), or call `close()`.",
+            ResourceWarning,
+            stacklevel=2,
+        )

@@ -84,8 +84,13 @@ class _OpenNew:
     """A grant of a slot: the receiver must open the connection."""
 
 
+class _Closed:
+    """Not a grant: the pool closed while the receiver waited."""
+
+
 OPEN_NEW = _OpenNew()
-Grant = Connection | _OpenNew
+CLOSED = _Closed()
+Grant = Connection | _OpenNew | _Closed
 
 
 class _Waiter:
@@ -131,7 +136,7 @@ class ConnectionPool:
 
     def _try_acquire(
         self, key: Hashable, avoid: Connection | None = None, may_multiplex: bool = False
-    ) -> Grant | None:
+    ) -> Connection | _OpenNew | None:
         """A connection with room for one more request, a slot to open one, or None.
 
         `avoid` is never chosen (a stream it refused is retried elsewhere). With
@@ -201,6 +206,12 @@ class ConnectionPool:
 
     def _register(self, connection: Connection) -> None:
         key = connection.key
+        if self._closed:
+            # Opened while the client closed: nothing would ever close it (and an
+            # HTTP/2 reader would keep the client's nursery open).
+            connection.close_nowait()
+            self._give_back_slot(key)
+            raise RuntimeError("The client was closed while this request was connecting")
         self._opening[key] -= 1
         if not self._opening[key]:
             del self._opening[key]
@@ -251,7 +262,7 @@ class ConnectionPool:
             self._waiters.remove(waiter)
         elif isinstance(grant, _OpenNew):
             self._give_back_slot(waiter.key)
-        else:
+        elif not isinstance(grant, _Closed):
             grant.unreserve()  # idle (or one stream freer) again; the next waiter gets it
 
     def _any_available(self) -> bool:
@@ -280,8 +291,11 @@ class ConnectionPool:
                 if isinstance(exc, trio.TooSlowError):
                     raise PoolTimeout("No connection became free within the pool timeout") from exc
                 raise
-            grant = waiter.grant
-            assert grant is not None
+            granted = waiter.grant
+            assert granted is not None
+            if isinstance(granted, _Closed):
+                raise RuntimeError("The client was closed while this request waited")
+            grant = granted
         if not isinstance(grant, _OpenNew):
             return grant
         try:
@@ -313,6 +327,10 @@ class ConnectionPool:
     async def aclose(self) -> None:
         """Close every connection; waiting requests fail. Bounded in time."""
         self._closed = True
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            waiter.grant = CLOSED
+            waiter.event.set()
         connections = [c for conns in self._by_key.values() for c in conns]
         for connection in connections:
             self._forget(connection)
