@@ -227,3 +227,87 @@ async def test_closing_the_client_fails_waiters_and_connections_being_opened(
     assert errors[1] == "The client was closed while this request was connecting"
     assert_clean(client)
     assert client.statistics().connections == 0
+
+
+async def test_body_wait_cancelled_as_its_data_is_routed() -> None:
+    """The reader routes DATA into a stream's channel in the step its consumer is
+    cancelled: the data stays in the channel, is acknowledged when the stream is
+    abandoned, and no connection-level credit is lost."""
+    import h2.events
+
+    from tests.h2server import H2ServerConnection, h2_server
+
+    send_data = trio.Event()
+
+    async def handler(conn: H2ServerConnection) -> None:
+        while (event := await conn.next_event()) is not None:
+            if isinstance(event, h2.events.RequestReceived):
+                conn.h2.send_headers(event.stream_id, [(b":status", b"200")])
+                await conn.flush()
+                await send_data.wait()
+                conn.h2.send_data(event.stream_id, b"d" * 16_000)
+                await conn.flush()
+
+    async with h2_server(handler) as (url, _):
+        async with httpcore.TrioClient(**H2C) as client:
+            response = await client.get(url + "/", stream=True)
+            (connection,) = [c for conns in pool_of(client)._by_key.values() for c in conns]
+            consumer = trio.CancelScope()
+            route = connection._route
+
+            def route_after_cancelling(event: Any) -> None:
+                if isinstance(event, h2.events.DataReceived):
+                    consumer.cancel()
+                route(event)
+
+            connection._route = route_after_cancelling
+            with consumer:
+                send_data.set()
+                await response.read()
+            assert consumer.cancelled_caught
+            assert response.is_closed
+            window = connection._h2._inbound_flow_control_window_manager
+            # All that arrived was acknowledged (sent now, or batched by h2).
+            assert window.max_window_size - window.current_window_size == window._bytes_processed
+            assert_clean(client)
+            assert client.statistics().connections == 1
+
+
+async def test_opener_cancelled_while_others_wait_on_it(
+    h2_server: ServerThread, ca_file: str
+) -> None:
+    """The first request to an HTTP/2 origin is cancelled while connecting; the
+    requests queued behind it open the connection themselves and share it."""
+    async with httpcore.TrioClient(verify=ca_file, **H2C) as client:
+        pool = pool_of(client)
+        opener = pool._opener
+        gate = trio.Event()
+
+        async def gated_opener(*args: Any) -> Any:
+            await gate.wait()
+            return await opener(*args)
+
+        pool._opener = gated_opener
+        first = trio.CancelScope()
+        results: list[str] = []
+
+        async def fetch(scope: trio.CancelScope) -> None:
+            with scope:
+                results.append((await client.get(h2_server.url + "/")).protocol)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(fetch, first)
+            await trio.testing.wait_all_tasks_blocked()
+            for _ in range(3):
+                nursery.start_soon(fetch, trio.CancelScope())
+            await trio.testing.wait_all_tasks_blocked()
+            assert (client.statistics().opening, client.statistics().waiters) == (1, 3)
+            first.cancel()
+            await trio.testing.wait_all_tasks_blocked()
+            # The next waiter took the slot and is opening; the others wait for it.
+            assert (client.statistics().opening, client.statistics().waiters) == (1, 2)
+            gate.set()
+        assert first.cancelled_caught
+        assert results == ["HTTP/2"] * 3
+        assert_clean(client)
+        assert client.statistics().connections == 1
