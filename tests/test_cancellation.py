@@ -311,3 +311,26 @@ async def test_opener_cancelled_while_others_wait_on_it(
         assert results == ["HTTP/2"] * 3
         assert_clean(client)
         assert client.statistics().connections == 1
+
+
+@pytest.mark.usefixtures("h1_codec")
+async def test_waiter_cancelled_as_the_client_closes(server: ServerThread) -> None:
+    """Cancelled in the step the client closes: the caller sees Cancelled, nothing else."""
+    scope = trio.CancelScope()
+
+    async def request(client: httpcore.TrioClient) -> None:
+        with scope:
+            await client.get(server.url + "/")
+
+    async with trio.open_nursery() as outer:
+        limits = httpcore.PoolLimits(hard_limit=1)
+        async with httpcore.TrioClient(pool_limits=limits) as client:
+            held = await client.get(server.url + "/bytes/100000", stream=True)
+            outer.start_soon(request, client)
+            await trio.testing.wait_all_tasks_blocked()
+            assert client.statistics().waiters == 1
+            scope.cancel()  # then the client closes in this same step
+    assert scope.cancelled_caught
+    await held.close()
+    stats = client.statistics()
+    assert (stats.connections, stats.opening, stats.waiters, stats.streams) == (0, 0, 0, 0)
