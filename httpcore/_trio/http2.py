@@ -22,7 +22,9 @@ then queues. A slow consumer therefore holds at most its stream window
 (`STREAM_WINDOW`) while other streams keep flowing. A stream abandoned with
 data still buffered (closed early, cancelled, failed) returns that credit at
 once, resets the stream with CANCEL, and any DATA still in flight for it is
-acknowledged by the reader as it arrives.
+acknowledged by the reader as it arrives. A response garbage-collected before
+it was closed is abandoned the same way, from the trio loop, and a task in the
+client's nursery sends the reset.
 
 Request bodies are sent within the peer's window: a sender waits on an event
 the reader sets on every WINDOW_UPDATE or SETTINGS change, never buffering.
