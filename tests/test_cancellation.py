@@ -334,3 +334,25 @@ async def test_waiter_cancelled_as_the_client_closes(server: ServerThread) -> No
     await held.close()
     stats = client.statistics()
     assert (stats.connections, stats.opening, stats.waiters, stats.streams) == (0, 0, 0, 0)
+
+
+async def test_idle_http2_connections_discarded_by_the_pool(
+    h2_server: ServerThread, ca_file: str
+) -> None:
+    """Expired, or evicted for another origin: an HTTP/2 connection reports its own
+    closing from inside `close_nowait()`, in the middle of the pool's decision; the
+    pool ignores that report, and its counts stay right."""
+    limits = httpcore.PoolLimits(hard_limit=1, keepalive_expiry=0.0)
+    async with httpcore.TrioClient(pool_limits=limits, verify=ca_file, **H2C) as client:
+        first = await client.get(h2_server.url + "/")
+        await trio.sleep(0.01)  # past the (zero) keep-alive expiry
+        second = await client.get(h2_server.url + "/")
+        assert first.protocol == second.protocol == "HTTP/2"
+        assert_clean(client)
+        assert client.statistics().connections == 1
+        # hard_limit=1: the idle connection is evicted for another origin (the same
+        # server by another name).
+        other = h2_server.url.replace("127.0.0.1", "localhost")
+        assert (await client.get(other + "/", timeout=None)).protocol == "HTTP/2"
+        assert_clean(client)
+        assert client.statistics().connections == 1

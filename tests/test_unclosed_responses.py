@@ -133,14 +133,21 @@ def test_dropped_response_of_the_blocking_client(
         assert client.get(url + "/", timeout=QUICK).status_code == 200
 
 
-async def test_dropped_after_the_client_closed(server: ServerThread) -> None:
+@pytest.mark.parametrize("protocol", ["HTTP/1.1", "HTTP/2"])
+async def test_dropped_after_the_client_closed(
+    protocol: str, server: ServerThread, h2_server: ServerThread, ca_file: str
+) -> None:
     """Nothing left to release (the client closed every connection): just the warning."""
-    async with httpcore.TrioClient() as client:
-        response = await client.get(server.url + "/bytes/100000", stream=True)
+    url = server.url if protocol == "HTTP/1.1" else h2_server.url
+    kwargs: dict[str, Any] = {"http1": False} if protocol == "HTTP/2" else {}
+    async with httpcore.TrioClient(verify=ca_file, **kwargs) as client:
+        response = await client.get(url + "/bytes/100000", stream=True)
+        assert response.protocol == protocol
     with pytest.warns(ResourceWarning, match=WARNING):
         del response
         gc.collect()
-    assert client.statistics().connections == 0
+    await trio.testing.wait_all_tasks_blocked()  # the scheduled release has run
+    assert client.statistics() == type(client.statistics())(0, 0, 0, 0, 0)
 
 
 def test_dropped_after_the_blocking_client_closed(server: ServerThread) -> None:
