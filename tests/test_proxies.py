@@ -162,7 +162,7 @@ async def test_wrong_credentials_in_connect(
     proxy = tinyproxy_auth.url_with("user:wrong")
     async with make_client(proxies=proxy, verify=ca_file) as client:
         # tinyproxy answers wrong credentials with 401 rather than 407.
-        with pytest.raises(httpcore.ProxyError, match="answered CONNECT .* with 401") as info:
+        with pytest.raises(httpcore.ProxyError, match=r"answered CONNECT .* with 401") as info:
             await client.get(tls_server.url)
     assert "wrong" not in str(info.value)
 

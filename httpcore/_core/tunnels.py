@@ -105,16 +105,15 @@ class ConnectHandshake:
             except h11.RemoteProtocolError as exc:
                 if self._refused is not None:
                     return self._refused  # a broken refusal body: the status is what matters
+                if not data:
+                    raise ProxyError(
+                        f"The proxy closed the connection before answering CONNECT {self.target}"
+                    ) from exc
                 raise ProxyError(
                     f"The proxy sent an invalid answer to CONNECT {self.target}: {exc}"
                 ) from exc
             if event is h11.NEED_DATA:
-                if not data:
-                    if self._refused is not None:
-                        return self._refused
-                    raise ProxyError(
-                        f"The proxy closed the connection before answering CONNECT {self.target}"
-                    )
+                # At end of stream h11 raises (above) rather than ask for more.
                 return None
             if isinstance(event, h11.Response):
                 self._check_head_size()
@@ -217,8 +216,7 @@ class Socks5Handshake:
         """Feed bytes from the proxy; the bytes after the handshake once it is done."""
         if not data:
             raise ProxyError(
-                f"The SOCKS5 proxy closed the connection {_CLOSED_AT[self._step]}"
-                f" for {self.target}"
+                f"The SOCKS5 proxy closed the connection {_CLOSED_AT[self._step]} for {self.target}"
             )
         self._buffer += data
         while True:
@@ -248,6 +246,8 @@ class Socks5Handshake:
     def _handle(self, message: bytes) -> bool:
         socks5 = self._socks5
         if self._step == "method":
+            if message[0] != 5:
+                raise socks5.ProtocolError(f"not a SOCKS5 answer ({message!r})")
             reply = self._conn.receive_data(message)
             if reply.method == socks5.SOCKS5AuthMethod.USERNAME_PASSWORD:
                 if self._credentials is None:
