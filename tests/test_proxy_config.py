@@ -262,6 +262,7 @@ def test_bad_environment_proxy_is_an_error() -> None:
         ("*.", "http://example.com", False),
         ("a_b!.com", "http://a_b!.com", True),
         ("bad..name", "http://example.com", False),
+        ("☃.example", "http://xn--n3h.example", False),
         ("", "http://example.com", False),
     ],
 )
