@@ -42,6 +42,41 @@ async def test_tunnel_set_up_is_bounded_by_the_connect_timeout(
                     await client.get("https://example.test/")
 
 
+async def test_origin_tls_inside_the_tunnel_is_bounded_by_the_connect_timeout(
+    make_client: Any,
+) -> None:
+    async def established_then_silent(stream: trio.SocketStream) -> None:
+        await read_request_head(stream)
+        await stream.send_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await trio.sleep_forever()
+
+    async with raw_server(established_then_silent) as url:
+        timeout = httpcore.TimeoutConfig(connect_timeout=0.2)
+        async with make_client(proxies=url, timeout=timeout) as client:
+            with trio.fail_after(5):
+                with pytest.raises(httpcore.ConnectTimeout, match="through the proxy"):
+                    await client.get("https://example.test/")
+
+
+async def test_cancelled_during_tunnel_set_up_leaves_the_pool_consistent(
+    tinyproxy: ProxyServer, tls_server: Any, ca_file: str
+) -> None:
+    async def answer_slowly(stream: trio.SocketStream) -> None:
+        await read_request_head(stream)
+        await trio.sleep_forever()
+
+    async with raw_server(answer_slowly) as url:
+        proxies = {"all://example.test": url, "all://": tinyproxy.url}
+        async with httpcore.TrioClient(proxies=proxies, verify=ca_file) as client:
+            with trio.move_on_after(0.2) as scope:
+                await client.get("https://example.test/")
+            assert scope.cancelled_caught
+            stats = client.statistics()
+            assert (stats.connections, stats.opening, stats.waiters) == (0, 0, 0)
+            response = await client.get(tls_server.url + "/")
+            assert response.status_code == 200
+
+
 async def test_https_proxy_tls_handshake_timeout(make_client: Any) -> None:
     async with raw_server(_silent) as url:
         proxy = url.replace("http://", "https://")
