@@ -230,6 +230,14 @@ class TrioClient:
     own timeouts with cancel scopes in the calling task; a caller's own
     cancellation (``trio.move_on_after``) cancels the request and leaves the
     pool consistent.
+
+    ``proxies`` is one proxy URL (``http://``, ``https://``, ``socks5://``,
+    ``socks5h://``) or a dict from patterns (``"all://"``, ``"https://"``,
+    ``"all://*.example.com"``...) to proxy URLs or None; without it and with
+    ``trust_env``, ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
+    ``NO_PROXY`` are read once, here (see docs/proxies.md). A bad pattern
+    raises ``ValueError``, a bad proxy URL ``InvalidURL``, a SOCKS proxy
+    without the ``socksio`` package ``ImportError``.
     """
 
     def __init__(
