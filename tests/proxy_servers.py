@@ -76,8 +76,16 @@ class ProxyServer:
         self._offset = self.log.stat().st_size if self.log.exists() else 0
 
     def new_lines(self) -> list[str]:
-        """Log lines written since `mark()` (waits briefly for the proxy to flush)."""
-        time.sleep(0.05)
+        """Log lines written since `mark()`, once the log has stopped growing
+        for 50 ms (at most 2 s): the proxy may still be writing."""
+        size = -1
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            new_size = self.log.stat().st_size
+            if new_size == size:
+                break
+            size = new_size
         with open(self.log, "rb") as f:
             f.seek(self._offset)
             return f.read().decode("utf-8", "replace").splitlines()

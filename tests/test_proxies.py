@@ -33,6 +33,7 @@ def _requests_seen(proxy: ProxyServer) -> list[str]:
 # -- http:// proxy: forwarding and CONNECT --------------------------------------------
 
 
+@pytest.mark.usefixtures("h1_codec")
 async def test_http_origin_is_forwarded_in_absolute_form(
     make_client: Any, tinyproxy: ProxyServer, server: Any
 ) -> None:
@@ -82,6 +83,7 @@ async def test_h2c_prior_knowledge_goes_through_a_tunnel(
     ]
 
 
+@pytest.mark.usefixtures("h1_codec")
 async def test_forwarded_requests_to_many_origins_share_a_proxy_connection(
     make_client: Any,
 ) -> None:
