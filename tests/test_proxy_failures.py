@@ -274,3 +274,33 @@ def test_a_dispatch_replaces_proxies() -> None:
         proxies="not even parsed", dispatch=httpcore.MockDispatch(lambda request: None)
     )
     assert not hasattr(client._dispatch, "proxies")
+
+
+# -- cancellation -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("proxy_kind", ["socks_proxy", "https_proxy"])
+async def test_cancellation_at_every_step_of_a_tunnel(
+    request: pytest.FixtureRequest, tls_server: Any, ca_file: str, proxy_kind: str
+) -> None:
+    """Cancel a request after k steps for every k while its tunnel (SOCKS5, or CONNECT
+    over TLS to the proxy, then TLS and HTTP/2 inside) is being set up and used: the
+    pool returns to baseline and the client still works."""
+    from tests.test_pool import assert_baseline, run_cancelled_after
+
+    proxy: ProxyServer = request.getfixturevalue(proxy_kind)
+    proxy_url = proxy.url_with("user:pass") if proxy_kind == "https_proxy" else proxy.url
+    steps = 1
+    while True:
+        async with httpcore.TrioClient(proxies=proxy_url, verify=ca_file) as client:
+
+            async def get(client: httpcore.TrioClient = client) -> None:
+                await client.get(tls_server.url + "/")
+
+            cancelled = await run_cancelled_after(steps, get)
+            assert_baseline(client)
+            if not cancelled:
+                break
+            assert (await client.get(tls_server.url + "/")).protocol == "HTTP/2"
+        steps += 1
+    assert steps > 10  # the cancellations landed all along the set-up
