@@ -9,7 +9,9 @@ they were asked; the echo endpoint of the origin shows what reached it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import ssl
 from typing import Any
 
 import pytest
@@ -189,6 +191,48 @@ async def test_https_proxy_forwards_and_tunnels_tls_in_tls(
         f"GET {server.url}/echo HTTP/1.1",
         f"CONNECT {tls_server.url.removeprefix('https://')} HTTP/1.1",
     ]
+
+
+async def test_https_proxy_with_an_ssl_context_as_verify(
+    make_client: Any,
+    https_proxy: ProxyServer,
+    server: Any,
+    tls_server: Any,
+    client_ssl_context: ssl.SSLContext,
+) -> None:
+    # The one context serves the proxy's TLS and the origin's inside the tunnel:
+    # the origin still gets its h2 by ALPN, and the proxy its HTTP/1.1.
+    proxy = https_proxy.url_with("user:pass")
+    async with make_client(proxies=proxy, verify=client_ssl_context) as client:
+        tunnelled = await client.get(tls_server.url + "/echo")
+        forwarded = await client.get(server.url + "/echo")
+        again = await client.get(tls_server.url + "/")
+    assert tunnelled.protocol == again.protocol == "HTTP/2"
+    assert forwarded.status_code == 200
+
+
+async def test_https_proxy_that_chooses_h2_by_alpn(
+    make_client: Any, ca: Any, client_ssl_context: ssl.SSLContext
+) -> None:
+    from tests.servers import raw_server
+
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    server_context.set_alpn_protocols(["h2"])
+
+    async def tls_h2(stream: trio.SocketStream) -> None:
+        tls = trio.SSLStream(stream, server_context, server_side=True)
+        with contextlib.suppress(trio.BrokenResourceError):
+            await tls.do_handshake()
+            await trio.sleep_forever()
+
+    # As after a request to an h2 origin with this context.
+    client_ssl_context.set_alpn_protocols(["h2", "http/1.1"])
+    async with raw_server(tls_h2) as url:
+        proxy = url.replace("http://", "https://")
+        async with make_client(proxies=proxy, verify=client_ssl_context) as client:
+            with pytest.raises(httpcore.ConnectError, match="chose 'h2' by ALPN"):
+                await client.get("http://example.test/")
 
 
 async def test_https_proxy_certificate_is_checked_with_verify(

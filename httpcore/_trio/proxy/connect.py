@@ -77,15 +77,33 @@ async def connect_to_proxy(route: ProxyRoute, timeout: float | None) -> NetworkS
     TLS fails, `ConnectTimeout` past `timeout`.
     """
     proxy = route.proxy
-    ssl_context = route.ssl_config.load_ssl_context() if route.ssl_config is not None else None
+    ssl_context = _proxy_ssl_context(route.ssl_config)
     try:
-        return await NetworkStream.connect(
+        stream = await NetworkStream.connect(
             proxy.host, proxy.port, ssl_context=ssl_context, timeout=timeout
         )
     except ConnectTimeout as exc:
         raise ConnectTimeout(f"Timed out connecting to the proxy {proxy}") from exc
     except ConnectError as exc:
         raise ConnectError(f"Could not connect to the proxy {proxy}: {exc}") from exc
+    if stream.alpn_protocol not in (None, "http/1.1"):
+        # Possible only with a user's SSLContext that offers more (see above).
+        stream.close_nowait()
+        raise ConnectError(
+            f"The proxy {proxy} chose {stream.alpn_protocol!r} by ALPN; httpcore speaks"
+            " HTTP/1.1 to proxies"
+        )
+    return stream
+
+
+def _proxy_ssl_context(ssl_config: SSLConfig | None) -> ssl.SSLContext | None:
+    if ssl_config is None:
+        return None
+    if isinstance(ssl_config.verify, ssl.SSLContext):
+        # The user's own context is shared with the origin's TLS, inside the
+        # tunnel: setting its ALPN here would take h2 away from the origin.
+        return ssl_config.verify
+    return ssl_config.load_ssl_context()
 
 
 async def open_tunnel(
