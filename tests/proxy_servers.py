@@ -125,7 +125,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(10)
-    except subprocess.TimeoutExpired:  # pragma: no cover - only if the proxy hangs
+    except subprocess.TimeoutExpired:  # only if the proxy hangs
         process.kill()
         process.wait(10)
 

@@ -258,7 +258,7 @@ class RecordingResolver(trio.abc.HostnameResolver):
         self.names.append(name)
         return [(trio.socket.AF_INET, trio.socket.SOCK_STREAM, 6, "", ("127.0.0.1", int(port)))]
 
-    async def getnameinfo(self, *args: Any) -> Any:  # pragma: no cover - never asked
+    async def getnameinfo(self, *args: Any) -> Any:  # the abstract method; never asked
         raise NotImplementedError
 
 

@@ -159,7 +159,7 @@ class FailingResolver(trio.abc.HostnameResolver):
     async def getaddrinfo(self, host: Any, *args: Any, **kwargs: Any) -> Any:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    async def getnameinfo(self, *args: Any) -> Any:  # pragma: no cover - never asked
+    async def getnameinfo(self, *args: Any) -> Any:  # the abstract method; never asked
         raise NotImplementedError
 
 
