@@ -55,8 +55,19 @@ class HTTP11Connection:
         key: Hashable,
         on_release: Callable[[Any], None],
         keepalive_expiry: float | None,
+        *,
+        forwarding: bool = False,
+        proxy_authorization: str | None = None,
     ) -> None:
         self.key = key
+        # A connection to a proxy that forwards our requests: targets in absolute
+        # form, and the proxy's credentials on every request (this hop only).
+        self._forwarding = forwarding
+        self._proxy_headers = (
+            [(b"proxy-authorization", proxy_authorization.encode("latin-1"))]
+            if proxy_authorization is not None
+            else []
+        )
         self._stream = stream
         self._on_release = on_release
         self._keepalive_expiry = keepalive_expiry
@@ -154,11 +165,14 @@ class HTTP11Connection:
         codec = self._codec
         # Our Headers already refused control characters and non-token names; the
         # codec checks the framing headers (Content-Length, Transfer-Encoding) and Host.
-        head = codec.start_request(
-            request.method.encode("ascii"),
-            request.url.full_path.encode("ascii"),
-            [(name.lower(), value) for name, value in request.headers.raw],
-        )
+        url = request.url
+        headers = [(name.lower(), value) for name, value in request.headers.raw]
+        if self._forwarding:
+            target = f"{url.scheme}://{url.authority}{url.full_path}"
+            headers += self._proxy_headers
+        else:
+            target = url.full_path
+        head = codec.start_request(request.method.encode("ascii"), target.encode("ascii"), headers)
         body = request.body
         content = body.content
         if content is not None:

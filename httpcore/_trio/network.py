@@ -64,11 +64,21 @@ def _deadline(timeout: float | None) -> float:
 class NetworkStream:
     """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
 
-    __slots__ = ("_buffer", "_socket", "_ssl_object", "_stream", "alpn_protocol", "is_closed")
+    __slots__ = (
+        "_buffer",
+        "_direct",
+        "_socket",
+        "_ssl_object",
+        "_stream",
+        "alpn_protocol",
+        "is_closed",
+    )
 
     def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
         self._stream = stream
         self._socket = socket
+        # Plain TCP straight on the socket: large reads may bypass the stream.
+        self._direct = isinstance(stream, trio.SocketStream)
         self.is_closed = False
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
@@ -116,13 +126,20 @@ class NetworkStream:
         await tls.do_handshake()
         return NetworkStream(tls, self._socket)
 
+    def prepend(self, data: bytes) -> NetworkStream:
+        """This stream with `data` to be read first (bytes a proxy sent after its
+        handshake, which belong to the protocol spoken next)."""
+        if not data:
+            return self
+        return NetworkStream(_PrefixedStream(data, self._stream), self._socket)
+
     async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
         """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`."""
         # A bare CancelScope rather than trio.fail_at: this runs for every read,
         # and fail_at is a generator-based context manager.
         try:
             with trio.CancelScope(deadline=_deadline(timeout)):
-                if max_bytes > READ_SIZE and self._ssl_object is None:
+                if max_bytes > READ_SIZE and self._direct:
                     return await self._read_into(max_bytes)
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
                 data: bytes = await self._stream.receive_some(max_bytes)  # type: ignore[assignment]
@@ -187,6 +204,8 @@ class NetworkStream:
 
     def is_readable(self) -> bool:
         """True if the socket has data or EOF waiting: an idle connection must not be reused."""
+        if isinstance(self._stream, _PrefixedStream) and self._stream.prefix:
+            return True
         return self.is_closed or self._socket.is_readable()
 
     def close_nowait(self) -> None:
@@ -201,6 +220,31 @@ class NetworkStream:
             with contextlib.suppress(trio.BrokenResourceError, OSError):
                 await self._stream.aclose()
         self._socket.close()
+
+
+class _PrefixedStream(trio.abc.Stream):
+    """A stream whose first reads return `prefix`, then whatever `stream` receives."""
+
+    def __init__(self, prefix: bytes, stream: trio.abc.Stream) -> None:
+        self.prefix = prefix
+        self._stream = stream
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self.prefix:
+            await trio.lowlevel.checkpoint()
+            size = len(self.prefix) if max_bytes is None else max_bytes
+            data, self.prefix = self.prefix[:size], self.prefix[size:]
+            return data
+        return await self._stream.receive_some(max_bytes)
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self._stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 class ResponseBody:
