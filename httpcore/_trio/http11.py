@@ -70,6 +70,7 @@ class HTTP11Connection:
         self.response_bytes_received = False
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
+        self._tls_version, self._tls_cipher = stream.tls_info
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -128,7 +129,7 @@ class HTTP11Connection:
         except BaseException:
             self._fail()
             raise
-        return AsyncResponse(
+        result = AsyncResponse(
             response.status_code,
             headers=Headers._from_trusted_raw(raw_headers),
             content=ResponseBody(self.receive_body_chunk, self.abandon_body),
@@ -137,6 +138,8 @@ class HTTP11Connection:
             # An empty reason phrase falls back to the standard one for the code.
             reason_phrase=response.reason.decode("latin-1") or None,
         )
+        result.tls_version, result.tls_cipher = self._tls_version, self._tls_cipher
+        return result
 
     async def _send_request(self, request: Request, write_timeout: float | None) -> None:
         codec = self._codec
