@@ -128,8 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="SECONDS",
             help=f"the {phase} timeout",
         )
-    follow = connection.add_mutually_exclusive_group()
-    follow.add_argument(
+    connection.add_argument(
         "-L",
         "--follow",
         dest="follow",
@@ -137,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="follow redirects (the default)",
     )
-    follow.add_argument("--no-follow", dest="follow", action="store_false")
+    connection.add_argument(
+        "--no-follow", dest="follow", action="store_false", help="do not follow redirects"
+    )
     connection.add_argument(
         "--max-redirects", type=_count, default=20, metavar="N", help="default 20"
     )

@@ -121,12 +121,13 @@ def make_progress(terminal: Terminal, silent: bool) -> NoProgress:
 
 
 def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            break
+    if size < 1024:
+        return f"{size} B"
+    value, units = size / 1024, ["KiB", "MiB", "GiB"]
+    while value >= 1024 and len(units) > 1:
         value /= 1024
-    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        units.pop(0)
+    return f"{value:.1f} {units[0]}"
 
 
 def human_time(seconds: float) -> str:

@@ -67,7 +67,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _seconds(value: float | None) -> str:
-    return "never" if value is None else f"{value:g} s"
+    return "no limit" if value is None else f"{value:g} s"
 
 
 def _connect_cause(exc: ConnectError) -> str:
