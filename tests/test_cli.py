@@ -174,7 +174,8 @@ def test_unsupported_scheme(cli: Run) -> None:
     result = cli("ftp://127.0.0.1/file")
     assert result.status == 2
     assert one_line(result) == (
-        "httpcore: cannot request ftp://127.0.0.1/file: only http:// and https:// URLs are supported"
+        "httpcore: cannot request ftp://127.0.0.1/file:"
+        " only http:// and https:// URLs are supported"
     )
 
 

@@ -220,8 +220,8 @@ def test_download_names(
     cli("-O", server.url + "/")
     assert (tmp_path / "index.html").read_bytes() == b"Hello, world!"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "2", "attachment", "attachment-1", "escape.txt", "index.html", "naïve file.txt", "report-1.txt",
-        "report.txt",
+        "2", "attachment", "attachment-1", "escape.txt", "index.html", "naïve file.txt",
+        "report-1.txt", "report.txt",
     ]  # fmt: skip
 
 
@@ -294,8 +294,8 @@ def test_continue_without_range_support(cli: Run, server: ServerThread, tmp_path
 
 
 def test_continue_with_a_wrong_range(cli: Run, tmp_path: Path) -> None:
-    import threading
     import socket
+    import threading
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
