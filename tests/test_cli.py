@@ -634,3 +634,12 @@ def test_describe_every_failure() -> None:
     ]
     for error, expected in cases:
         assert describe(error, url, config) == expected  # type: ignore[arg-type]
+    proxy = "http://127.0.0.1:3128"
+    assert describe(httpcore.ProxyError("407"), url, config, proxy) == (
+        "the proxy http://127.0.0.1:3128 failed for http://h.test/: 407"
+    )
+    refused = _raised_from(httpcore.ConnectError("x"), ConnectionRefusedError(111, "refused"))
+    assert describe(refused, url, config, proxy) == (  # type: ignore[arg-type]
+        "could not connect to http://h.test/ via the proxy http://127.0.0.1:3128:"
+        " connection refused"
+    )

@@ -84,13 +84,16 @@ def _connect_cause(exc: ConnectError) -> str:
     return str(exc)
 
 
-def describe(exc: HTTPError | StreamError, url: str, timeout: TimeoutConfig) -> str:
+def describe(
+    exc: HTTPError | StreamError, url: str, timeout: TimeoutConfig, proxy: str | None = None
+) -> str:
     """One line for a failed request to `url` (the URL the user asked for)."""
+    via = f" via the proxy {proxy}" if proxy else ""
     if isinstance(exc, RequestError) and exc.request is not None:
         url = str(exc.request.url)  # a redirect hop may have failed
     if isinstance(exc, ConnectTimeout):
         return (
-            f"could not connect to {url}: timed out after {_seconds(timeout.connect_timeout)}"
+            f"could not connect to {url}{via}: timed out after {_seconds(timeout.connect_timeout)}"
             " (--connect-timeout SECONDS to wait longer)"
         )
     if isinstance(exc, ReadTimeout):
@@ -103,7 +106,7 @@ def describe(exc: HTTPError | StreamError, url: str, timeout: TimeoutConfig) -> 
     if isinstance(exc, PoolTimeout):
         return f"timed out after {_seconds(timeout.pool_timeout)} waiting for a connection to {url}"
     if isinstance(exc, ProxyError):
-        return f"the proxy failed for {url}: {exc}"
+        return f"{'the proxy ' + proxy if proxy else 'the proxy'} failed for {url}: {exc}"
     if isinstance(exc, ConnectError):
         cause = _connect_cause(exc)
         if cause.startswith("certificate:"):
@@ -111,7 +114,7 @@ def describe(exc: HTTPError | StreamError, url: str, timeout: TimeoutConfig) -> 
                 f"certificate verify failed for {url}: {cause.partition(':')[2]}:"
                 " use --cacert FILE, or --no-verify to skip the check"
             )
-        return f"could not connect to {url}: {cause}"
+        return f"could not connect to {url}{via}: {cause}"
     if isinstance(exc, UnsupportedProtocol):
         return f"cannot request {url}: only http:// and https:// URLs are supported"
     if isinstance(exc, TooManyRedirects):

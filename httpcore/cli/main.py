@@ -149,7 +149,7 @@ async def _run(plan: Plan, args: argparse.Namespace, terminal: Terminal) -> int:
     except (HTTPError, StreamError) as exc:
         if args.traceback:
             raise
-        raise Failure(describe(exc, plan.url, plan.timeout), EXIT_NETWORK) from exc
+        raise Failure(describe(exc, plan.url, plan.timeout, plan.proxy), EXIT_NETWORK) from exc
     finally:
         if args.cookie_jar is not None:
             save_cookies(client.cookies, args.cookie_jar)
