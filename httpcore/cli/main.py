@@ -25,9 +25,19 @@ from .._core.exceptions import HTTPError, LocalProtocolError, StreamError
 from .._core.models import AsyncResponse, Request
 from .._trio.client import TrioClient
 from .._version import __version__
-from . import download
 from .args import build_parser, split_words
 from .build import Plan, build_plan, save_cookies
+from .download import (
+    check_resumed,
+    create_unique,
+    existing_size,
+    file_writer,
+    make_progress,
+    name_from_response,
+    name_from_url,
+    open_output,
+)
+from .download import save as save_body
 from .errors import (
     EXIT_INTERRUPTED,
     EXIT_NETWORK,
@@ -171,8 +181,8 @@ async def _exchange(
     resume_path = None
     offset = 0
     if args.resume:
-        resume_path = args.output or download.name_from_url(request.url)
-        offset = download.existing_size(resume_path)
+        resume_path = args.output or name_from_url(request.url)
+        offset = existing_size(resume_path)
         if offset:
             request.headers["Range"] = f"bytes={offset}-"
             request.headers["Accept-Encoding"] = "identity"
@@ -197,8 +207,8 @@ async def _exchange(
         elif terminal.stdout_tty:
             await write_body(terminal, response)
         else:
-            progress = download.make_progress(terminal, args.silent)
-            await download.save(response, terminal.write_bytes, "stdout", progress, 0)
+            progress = make_progress(terminal, args.silent)
+            await save_body(response, terminal.write_bytes, "stdout", progress, 0)
         if client.trace is not None:
             client.trace.done(response)
     return EXIT_OK
@@ -216,22 +226,22 @@ async def _save(
     if resume_path is not None:
         name = resume_path
         if offset and response.status_code == 206:
-            download.check_resumed(response, offset)
-            file = download.open_output(name, "ab")
+            check_resumed(response, offset)
+            file = open_output(name, "ab")
         else:
             if offset and not args.silent:
                 terminal.notice(f"the server cannot resume: downloading {name} from the start")
             offset = 0
-            file = download.open_output(name, "wb")
+            file = open_output(name, "wb")
     elif args.output is not None:
-        name, file = args.output, download.open_output(args.output, "wb")
+        name, file = args.output, open_output(args.output, "wb")
     else:
-        name, file = download.create_unique(download.name_from_response(response))
+        name, file = create_unique(name_from_response(response))
     if response.status_code >= 400 and not args.silent:
         terminal.notice(
             f"HTTP {response.status_code} {response.reason_phrase}: saving the error body"
             f" to {name} (--fail to exit non-zero and save nothing)"
         )
-    progress = download.make_progress(terminal, args.silent)
+    progress = make_progress(terminal, args.silent)
     with file:
-        await download.save(response, download.file_writer(file, name), name, progress, offset)
+        await save_body(response, file_writer(file, name), name, progress, offset)
