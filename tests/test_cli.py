@@ -170,12 +170,19 @@ def test_bad_urls(cli: Run, url: str, message: str) -> None:
     assert message in one_line(result)
 
 
-def test_unsupported_scheme(cli: Run) -> None:
+def test_unsupported_scheme(server: ServerThread, cli: Run) -> None:
     result = cli("ftp://127.0.0.1/file")
-    assert result.status == 2
+    assert result.status == 1
     assert one_line(result) == (
         "httpcore: cannot request ftp://127.0.0.1/file:"
         " only http:// and https:// URLs are supported"
+    )
+    result = cli(server.url + "/redirect?to=ftp://127.0.0.1/file")
+    assert result.status == 2
+    assert one_line(result) == (
+        f"httpcore: cannot follow the redirect from {server.url}/redirect?to=ftp://127.0.0.1/file:"
+        " Redirect to 'ftp://127.0.0.1/file': the scheme 'ftp' is not supported"
+        " (only http:// and https://)"
     )
 
 

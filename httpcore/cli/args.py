@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     request.add_argument(
         "-a", "--auth", metavar="USER[:PASS]", help="credentials (asks for PASS when omitted)"
     )
-    request.add_argument("--auth-type", choices=["basic", "digest"], default="basic")
+    request.add_argument(
+        "--auth-type", choices=["basic", "digest"], default="basic", help="default basic"
+    )
 
     connection = parser.add_argument_group("connection")
     version = connection.add_mutually_exclusive_group()

@@ -129,6 +129,8 @@ def build_plan(
         parsed_url = URL(url)
     except InvalidURL as exc:
         raise UsageError(f"invalid URL {url!r}: {exc}") from None
+    if parsed_url.scheme not in ("http", "https"):
+        raise UsageError(f"cannot request {url}: only http:// and https:// URLs are supported")
     plan = Plan(method="", url=url)
     _headers(plan, args)
     _items(plan, args, items, files)

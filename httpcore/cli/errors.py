@@ -115,8 +115,8 @@ def describe(
                 " use --cacert FILE, or --no-verify to skip the check"
             )
         return f"could not connect to {url}{via}: {cause}"
-    if isinstance(exc, UnsupportedProtocol):
-        return f"cannot request {url}: only http:// and https:// URLs are supported"
+    if isinstance(exc, UnsupportedProtocol):  # a redirect (the command checks its own URL)
+        return f"cannot follow the redirect from {url}: {exc} (only http:// and https://)"
     if isinstance(exc, TooManyRedirects):
         return f"too many redirects from {url}: {exc} (--max-redirects N to allow more)"
     if isinstance(exc, RemoteProtocolError):

@@ -14,6 +14,7 @@ import os
 import platform
 import ssl
 import sys
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
 from importlib import metadata
@@ -59,7 +60,7 @@ class _TracingClient(TrioClient):
     async def _send_single(self, request: Request, settings: Any) -> AsyncResponse:
         try:
             response = await super()._send_single(request, settings)
-        except BaseException:
+        except Exception:  # not on Ctrl-C or cancellation: those stay quiet
             if self.trace is not None:
                 self.trace.request(request, None)
             raise
@@ -186,6 +187,7 @@ async def _exchange(
         if offset:
             request.headers["Range"] = f"bytes={offset}-"
             request.headers["Accept-Encoding"] = "identity"
+    started = time.monotonic()
     response = await client.send(request, stream=True, allow_redirects=plan.follow, auth=plan.auth)
     async with response:
         if offset and response.status_code == 416:
@@ -210,7 +212,7 @@ async def _exchange(
             progress = make_progress(terminal, args.silent)
             await save_body(response, terminal.write_bytes, "stdout", progress, 0)
         if client.trace is not None:
-            client.trace.done(response)
+            client.trace.done(response, time.monotonic() - started)
     return EXIT_OK
 
 

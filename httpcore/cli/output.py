@@ -149,8 +149,8 @@ class Trace:
         if response.is_redirect and self._follow:
             self._line(f"* redirect to {response.headers['location']}", "dim")
 
-    def done(self, response: BaseResponse) -> None:
-        seconds = response.elapsed.total_seconds()
+    def done(self, response: BaseResponse, seconds: float) -> None:
+        """The body's size as received, and the time from the first request to its end."""
         self._line(f"* {response.num_bytes_downloaded} bytes in {seconds:.3f} s", "dim")
 
 
