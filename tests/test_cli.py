@@ -422,13 +422,30 @@ def test_connect_timeout(cli: Run) -> None:
 
 
 def test_proxy_flag_reaches_the_client(server: ServerThread, cli: Run) -> None:
-    # This version of the library refuses proxies: the CLI says so in one line.
-    result = cli("--proxy", "127.0.0.1:3128", server.url + "/")
+    # An unusable proxy URL: refused when the client is made, in one line naming the
+    # proxy without its password (this version refuses every proxy the same way).
+    result = cli("--proxy", "ftp://user:secret@127.0.0.1:9", server.url + "/")
     assert result.status == 1
-    assert one_line(result) == (
-        "httpcore: cannot use the proxy http://127.0.0.1:3128:"
-        " proxies are not supported by this version of httpcore"
-    )
+    line = one_line(result)
+    assert line.startswith("httpcore: cannot use the proxy ftp://user:***@127.0.0.1:9: ")
+    assert "secret" not in line
+    # A scheme-less proxy is http://, as curl takes it; one that refuses connections
+    # fails in one line that names it (exit 2 once proxies are supported).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        result = cli("--proxy", f"127.0.0.1:{port}", server.url + "/")
+    assert result.status in (1, 2)
+    assert f"the proxy http://127.0.0.1:{port}" in one_line(result)
+
+
+def test_masked_proxy_urls() -> None:
+    from httpcore.cli.build import masked
+
+    assert masked("http://u:p@h:1") == "http://u:***@h:1"
+    assert masked("http://u@h:1") == "http://u@h:1"
+    assert masked("http://h:1/a:b@c") == "http://h:1/a:b@c"
+    assert masked("http://h:1") == "http://h:1"
 
 
 def test_redirects(server: ServerThread, cli: Run) -> None:
@@ -649,4 +666,27 @@ def test_describe_every_failure() -> None:
     assert describe(refused, url, config, proxy) == (  # type: ignore[arg-type]
         "could not connect to http://h.test/ via the proxy http://127.0.0.1:3128:"
         " connection refused"
+    )
+
+
+def test_write_timeout(cli: Run, tmp_path: Path) -> None:
+    # A server that accepts and never reads: the upload stalls once the buffers are full.
+    import threading
+
+    upload = tmp_path / "upload.bin"
+    with open(upload, "wb") as file:
+        file.truncate(64 * 1024 * 1024)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        accepted: list[socket.socket] = []
+        thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]))
+        thread.start()
+        result = cli("--write-timeout", "0.2", "-d", f"@{upload}", f"http://127.0.0.1:{port}/up")
+        thread.join(10)
+        accepted[0].close()
+    assert result.status == 2
+    assert one_line(result) == (
+        f"httpcore: write timed out after 0.2 s sending to http://127.0.0.1:{port}/up"
     )

@@ -103,14 +103,11 @@ def open_file(path: str, what: str, files: ExitStack) -> BinaryIO:
 def parse_json(text: bytes | str, what: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        where = (
-            f" at line {exc.lineno} column {exc.colno}"
-            if isinstance(exc, json.JSONDecodeError)
-            else ""
-        )
-        raise UsageError(f"invalid JSON in {what}: {detail}{where}") from None
+    except json.JSONDecodeError as exc:
+        problem = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except UnicodeDecodeError:
+        problem = "not UTF-8"
+    raise UsageError(f"invalid JSON in {what}: {problem}")
 
 
 def build_plan(
@@ -351,6 +348,15 @@ def _client_settings(args: argparse.Namespace, plan: Plan) -> dict[str, Any]:
         cert = _readable(args.cert, "--cert")
         settings["cert"] = cert if args.key is None else (cert, _readable(args.key, "--key"))
     if args.proxy is not None:
-        plan.proxy = normalize_url(args.proxy)
-        settings["proxies"] = plan.proxy
+        settings["proxies"] = normalize_url(args.proxy)
+        plan.proxy = masked(settings["proxies"])
     return settings
+
+
+def masked(url: str) -> str:
+    """`url` with the password of its user part replaced by ``***``, for messages."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, hostport = rest.partition("@")
+    if not at or ":" not in userinfo or "/" in userinfo:
+        return url
+    return f"{scheme}{sep}{userinfo.partition(':')[0]}:***@{hostport}"
