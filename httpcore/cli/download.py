@@ -170,7 +170,7 @@ def name_from_response(response: AsyncResponse) -> str:
 
 def create_unique(name: str) -> tuple[str, BinaryIO]:
     """Create `name`, or `name-1`, `name-2`, ... when it exists: never overwrite."""
-    stem, dot, extension = name.partition(".") if not name.startswith(".") else (name, "", "")
+    stem, dot, extension = name.partition(".")  # safe_name strips leading dots
     candidate = name
     for number in range(1, 1000):
         try:

@@ -118,11 +118,11 @@ def _main(
         if args.version:
             terminal.stdout.write(versions())
             return EXIT_OK
+        _check_output_options(args)
         with ExitStack() as files:
             method, url, items = split_words(args.words)
             extra = {} if ask_password is None else {"ask_password": ask_password}
             plan = build_plan(args, method, url, items, files, stdin, **extra)
-            _check_output_options(args)
             return trio.run(_run, plan, args, terminal)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)

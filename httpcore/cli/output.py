@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, BaseResponse, Request
@@ -39,8 +39,8 @@ def load_rich() -> bool:
 class Terminal:
     """The two output streams, and what each one is attached to."""
 
-    stdout: IO[str]
-    stderr: IO[str]
+    stdout: TextIO
+    stderr: TextIO
     stdout_tty: bool
     stderr_tty: bool
     rich: bool
@@ -57,8 +57,8 @@ class Terminal:
 
     def write_bytes(self, data: bytes) -> None:
         self.stdout.flush()
-        self.stdout.buffer.write(data)  # type: ignore[attr-defined]
-        self.stdout.buffer.flush()  # type: ignore[attr-defined]
+        self.stdout.buffer.write(data)
+        self.stdout.buffer.flush()
 
     def console(self, stderr: bool) -> Console | None:
         """A rich console on a terminal stream, or None for plain output."""
