@@ -255,7 +255,9 @@ def check_pattern(data: bytes) -> None:
     assert data == (block * (len(data) // 256 + 1))[: len(data)]
 
 
-def test_continue_with_nginx(cli: Run, nginx: Any, tmp_path: Path) -> None:
+def test_continue_with_nginx(
+    cli: Run, nginx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = nginx.http_url + "/big.bin"
     target = tmp_path / "big.bin"
     target.write_bytes(bytes(range(256)) * 4096)  # the first MiB, as a cut download left it
@@ -271,15 +273,8 @@ def test_continue_with_nginx(cli: Run, nginx: Any, tmp_path: Path) -> None:
     assert cli("-s", "--continue", "-o", str(target), url).err == ""
     # -O -C takes the name from the URL; with no partial file it is a plain download.
     (tmp_path / "cwd").mkdir()
-    import os
-
-    os.chdir(tmp_path / "cwd")
-    try:
-        assert (
-            cli("-O", "-C", "--cacert", nginx.ca_file, nginx.https_url + "/small.json").status == 0
-        )
-    finally:
-        os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert cli("-O", "-C", "--cacert", nginx.ca_file, nginx.https_url + "/small.json").status == 0
     assert (tmp_path / "cwd" / "small.json").read_bytes().startswith(b'{"hello"')
 
 
