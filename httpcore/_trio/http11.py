@@ -82,6 +82,7 @@ class HTTP11Connection:
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
         self._token = trio.lowlevel.current_trio_token()
+        self._tls_version, self._tls_cipher = stream.tls_info
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -145,7 +146,7 @@ class HTTP11Connection:
         except BaseException:
             self._fail()
             raise
-        return AsyncResponse(
+        result = AsyncResponse(
             response.status_code,
             headers=Headers._from_trusted_raw(raw_headers),
             content=ResponseBody(
@@ -160,6 +161,8 @@ class HTTP11Connection:
             # An empty reason phrase falls back to the standard one for the code.
             reason_phrase=response.reason.decode("latin-1") or None,
         )
+        result.tls_version, result.tls_cipher = self._tls_version, self._tls_cipher
+        return result
 
     async def _send_request(self, request: Request, write_timeout: float | None) -> None:
         codec = self._codec

@@ -163,6 +163,7 @@ class HTTP2Connection:
         self._on_release = on_release
         self._keepalive_expiry = keepalive_expiry
         self._write_timeout = write_timeout
+        self._tls_version, self._tls_cipher = stream.tls_info
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.state_machine._transitions = _TRANSITIONS
@@ -382,7 +383,7 @@ class HTTP2Connection:
             raise
         # h2 has validated the head: ":status" first, and no other pseudo-header.
         headers = event.headers
-        return AsyncResponse(
+        response = AsyncResponse(
             int(headers[0][1]),
             headers=Headers._from_trusted_raw(headers[1:]),
             content=ResponseBody(
@@ -395,6 +396,8 @@ class HTTP2Connection:
             request=request,
             protocol="HTTP/2",
         )
+        response.tls_version, response.tls_cipher = self._tls_version, self._tls_cipher
+        return response
 
     def _open_stream(self, request: Request) -> int:
         url = request.url

@@ -202,6 +202,14 @@ class NetworkStream:
             if scope.cancelled_caught:
                 raise WriteTimeout("WriteTimeout: the operation timed out")
 
+    @property
+    def tls_info(self) -> tuple[str | None, str | None]:
+        """The negotiated TLS version and cipher suite (e.g. "TLSv1.3"), or Nones in clear text."""
+        if self._ssl_object is None:
+            return None, None
+        cipher = self._ssl_object.cipher()
+        return self._ssl_object.version(), cipher[0] if cipher else None
+
     def is_readable(self) -> bool:
         """True if the socket has data or EOF waiting: an idle connection must not be reused."""
         if isinstance(self._stream, _PrefixedStream) and self._stream.prefix:

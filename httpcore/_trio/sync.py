@@ -253,6 +253,7 @@ class Client:
             history=[self._wrap(portal, r) for r in _async_history(response)],
             elapsed=response.elapsed,
         )
+        wrapped.tls_version, wrapped.tls_cipher = response.tls_version, response.tls_cipher
         if not unread:
             # Already read (or discarded) in the trio thread: share, never decode twice.
             wrapped._content = response._content
