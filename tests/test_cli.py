@@ -710,3 +710,20 @@ def test_write_timeout(cli: Run, tmp_path: Path) -> None:
     assert one_line(result) == (
         f"httpcore: write timed out after 0.2 s sending to http://127.0.0.1:{port}/up"
     )
+
+
+def test_proxy_from_the_environment(
+    server: ServerThread, cli: Run, tinyproxy: ProxyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", tinyproxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    tinyproxy.mark()
+    result = cli(server.url + "/")
+    assert result.status == 0, result.err
+    assert any(f"GET {server.url}/ HTTP/1.1" in line for line in tinyproxy.new_lines())
+    # NO_PROXY sends it direct again.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    tinyproxy.mark()
+    assert cli(server.url + "/").status == 0
+    assert not any("GET " in line for line in tinyproxy.new_lines())
