@@ -134,3 +134,45 @@ def h1_codec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     else:
         monkeypatch.setattr(_http11, "CODEC", _h1codec.H11Codec)
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """tinyproxy on loopback: forwards http:// requests and tunnels CONNECT."""
+    from tests.proxy_servers import start_tinyproxy
+
+    yield from start_tinyproxy(tmp_path_factory.mktemp("tinyproxy"))
+
+
+@pytest.fixture(scope="session")
+def tinyproxy_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """tinyproxy asking for Basic proxy auth, user ``user`` password ``pass``."""
+    from tests.proxy_servers import start_tinyproxy
+
+    yield from start_tinyproxy(tmp_path_factory.mktemp("tinyproxy-auth"), auth=True)
+
+
+@pytest.fixture(scope="session")
+def https_proxy(
+    tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA, tinyproxy_auth: Any
+) -> Iterator[Any]:
+    """An https:// proxy: nginx ends TLS, the auth tinyproxy behind it does the proxying."""
+    from tests.proxy_servers import start_tls_front
+
+    yield from start_tls_front(tmp_path_factory.mktemp("https-proxy"), ca, tinyproxy_auth)
+
+
+@pytest.fixture(scope="session")
+def socks_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """pproxy serving SOCKS5 without auth."""
+    from tests.proxy_servers import start_pproxy
+
+    yield from start_pproxy(tmp_path_factory.mktemp("pproxy"))
+
+
+@pytest.fixture(scope="session")
+def socks_proxy_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """pproxy serving SOCKS5 with user ``user`` password ``pass``."""
+    from tests.proxy_servers import start_pproxy
+
+    yield from start_pproxy(tmp_path_factory.mktemp("pproxy-auth"), auth=True)

@@ -162,6 +162,20 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b"first", "more_body": True})
         await trio.sleep(float(query.get("delay", "10")))
         await send({"type": "http.response.body", "body": b"second"})
+    elif path == "/attachment":
+        # A download whose file name comes from Content-Disposition (the CLI's -O).
+        disposition = query.get("disposition", 'attachment; filename="report.txt"')
+        await respond(
+            send,
+            200,
+            b"attached",
+            [(b"content-disposition", disposition.encode()), (b"content-type", b"text/plain")],
+        )
+    elif path == "/binary":
+        await respond(send, 200, b"\x89PNG\r\n\x00\x00", [(b"content-type", b"image/png")])
+    elif path == "/json":
+        body = query.get("body", '{"b": [1, 2], "a": "x"}').encode()
+        await respond(send, 200, body, [(b"content-type", b"application/json")])
     elif path == "/upload-size":
         body = await read_body(receive)
         await respond(send, 200, str(len(body)).encode())

@@ -83,6 +83,7 @@ def start_nginx(root: Path, ca: trustme.CA, big_size: int = 64 << 20) -> Iterato
     (root / "www").mkdir()
     (root / "tmp").mkdir()
     (root / "www" / "small.json").write_bytes(b'{"hello": "world", "n": 1}' + b" " * 74)
+    (root / "www" / "medium.bin").write_bytes(bytes(range(256)) * 1024)  # 256 KiB
     block = bytes(range(256)) * 4096
     with open(root / "www" / "big.bin", "wb") as f:
         for _ in range(big_size // len(block)):

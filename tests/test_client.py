@@ -406,3 +406,20 @@ def test_unset_repr() -> None:
     from httpcore._trio.client import UNSET
 
     assert repr(UNSET) == "UNSET"
+
+
+@pytest.mark.parametrize("http2", [False, True])
+async def test_responses_name_their_tls_version_and_cipher(
+    make_client: Any, h2_server: Any, server: Any, ca_file: str, http2: bool
+) -> None:
+    async with make_client(verify=ca_file, http2=http2, http1=not http2) as client:
+        response = await client.get(h2_server.url + "/")
+        assert response.protocol == ("HTTP/2" if http2 else "HTTP/1.1")
+        if h2_server.url.startswith("https"):
+            assert response.tls_version in ("TLSv1.2", "TLSv1.3")
+            assert response.tls_cipher
+        else:
+            assert (response.tls_version, response.tls_cipher) == (None, None)
+        if not http2:
+            plain = await client.get(server.url + "/")
+            assert (plain.tls_version, plain.tls_cipher) == (None, None)

@@ -204,7 +204,7 @@ async def test_exit_closes_everything(server: ServerThread) -> None:
 
 
 async def test_client_argument_errors() -> None:
-    with pytest.raises(ValueError, match="proxies"):
-        httpcore.TrioClient(proxies="http://proxy:3128")
+    with pytest.raises(ValueError, match="Proxy pattern"):
+        httpcore.TrioClient(proxies={"ftp://": "http://proxy:3128"})
     with pytest.raises(ValueError, match="http1"):
         httpcore.TrioClient(http1=False, http2=False)

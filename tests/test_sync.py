@@ -132,3 +132,28 @@ async def test_call_cancelled_before_it_started() -> None:
         call.enter(scope)
         await trio.sleep_forever()
     assert scope.cancelled_caught
+
+
+def test_ctrl_c_just_after_a_streaming_response_arrived(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interrupt lands as the call returns: the response nobody will see is closed
+    at once (not left to the garbage collector), and its connection is free."""
+    import trio
+
+    quick = httpcore.TimeoutConfig(5.0, pool_timeout=1.0)
+    with httpcore.Client(pool_limits=httpcore.PoolLimits(hard_limit=1)) as client:
+        assert client.get(server.url + "/").status_code == 200
+        run = trio.from_thread.run
+
+        def run_then_interrupt(*args: object, **kwargs: object) -> object:
+            monkeypatch.setattr(trio.from_thread, "run", run)
+            run(*args, **kwargs)  # type: ignore[arg-type]
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(trio.from_thread, "run", run_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            client.get(server.url + "/bytes/100000", stream=True)
+        stats = client._engine.statistics()
+        assert (stats.streams, stats.connections) == (0, 0)  # unread: closed
+        assert client.get(server.url + "/", timeout=quick).status_code == 200

@@ -114,7 +114,21 @@ class RemoteProtocolError(ProtocolError):
 
 
 class ProxyError(TransportError):
-    """The proxy refused or failed to forward the request."""
+    """The proxy refused or failed to forward the request.
+
+    ``.response`` is the proxy's answer when it answered a CONNECT with a
+    non-2xx status (e.g. 407), else None.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        request: Request | None = None,
+        response: BaseResponse | None = None,
+    ) -> None:
+        super().__init__(message, request=request)
+        self.response = response
 
 
 class UnsupportedProtocol(TransportError):

@@ -165,7 +165,14 @@ class BaseResponse:
     `content` given as bytes is the raw body as received (still encoded as
     `Content-Encoding` says); it is decoded right away. Anything else is a raw
     stream that the subclass reads.
+
+    `tls_version` and `tls_cipher` name the TLS protocol version (``"TLSv1.3"``)
+    and cipher suite of the connection that carried the response; both are
+    None in clear text and for responses that no network connection made.
     """
+
+    tls_version: str | None = None
+    tls_cipher: str | None = None
 
     def __init__(
         self,

@@ -11,8 +11,9 @@ response into the client's jar.
 from __future__ import annotations
 
 import math
+import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Protocol
@@ -32,12 +33,14 @@ from .._core.decoders import accept_encoding_header
 from .._core.exceptions import (
     ConnectError,
     ConnectTimeout,
+    ProxyError,
     RequestError,
     TooManyRedirects,
     UnsupportedProtocol,
 )
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request
+from .._core.proxies import ProxyMap
 from .._core.redirects import build_redirect_request, is_same_origin_for_credentials
 from .._core.urls import URL
 from .._version import __version__
@@ -45,6 +48,7 @@ from .http2 import HTTP2Connection
 from .http11 import HTTP11Connection
 from .network import NetworkStream
 from .pool import Connection, ConnectionPool, PoolStatistics
+from .proxy import ProxyRoute, connect_to_proxy, open_tunnel
 from .tls import SSLConfig
 
 USER_AGENT = f"python-httpcore/{__version__}"
@@ -71,23 +75,38 @@ class Dispatch(Protocol):
 
 
 class NetworkDispatch:
-    """The default dispatch: a `ConnectionPool` over TCP and TLS.
+    """The default dispatch: a `ConnectionPool` over TCP and TLS, direct or through proxies.
 
     HTTP/2 is used when ALPN selects it on https, and with prior knowledge
     (h2c) on http when HTTP/1.1 is disabled. Each HTTP/2 connection's reader
     task runs in `nursery`, which the client sets when it is entered.
+
+    Pool keys: ``(scheme, host, port, ssl_config)`` for a direct connection;
+    the same plus a `ProxyRoute` for a tunnel (CONNECT or SOCKS5) to the
+    origin; the `ProxyRoute` alone for a connection to a proxy that forwards
+    ``http://`` requests to any origin. A ``Proxy-Authorization`` header set
+    on a request never reaches an origin: it is taken off the request and
+    sent to the proxy only (on forwarded requests and on CONNECT).
     """
 
     def __init__(
-        self, *, pool_limits: PoolLimits, http1: bool, http2: bool, trust_env: bool
+        self,
+        *,
+        pool_limits: PoolLimits,
+        http1: bool,
+        http2: bool,
+        trust_env: bool,
+        proxies: ProxyMap | None = None,
     ) -> None:
         self._pool_limits = pool_limits
         self._http1 = http1
         self._http2 = http2
         self._trust_env = trust_env
+        self.proxies = proxies
         self.pool = ConnectionPool(pool_limits, self._open_connection)
         self.nursery: trio.Nursery | None = None
         self._ssl_configs: dict[tuple[Any, Any], SSLConfig] = {}
+        self._proxy_ssl_configs: dict[Any, SSLConfig] = {}
 
     def _ssl_config(self, verify: Any, cert: Any) -> SSLConfig:
         try:
@@ -101,31 +120,73 @@ class NetworkDispatch:
         except TypeError:  # an unhashable `cert` such as a list
             return SSLConfig(verify=verify, cert=cert, trust_env=self._trust_env, http2=self._http2)
 
+    def _proxy_ssl_config(self, verify: Any) -> SSLConfig:
+        # TLS to an https:// proxy: checked with `verify`; the client certificate
+        # is the origin's business and is not shown to the proxy; HTTP/1.1 only.
+        try:
+            return self._proxy_ssl_configs[verify]
+        except KeyError:
+            config = SSLConfig(verify=verify, trust_env=self._trust_env, http2=False)
+            self._proxy_ssl_configs[verify] = config
+            return config
+
     async def send(
         self, request: Request, *, verify: Any, cert: Any, timeout: TimeoutConfig
     ) -> AsyncResponse:
         url = request.url
         ssl_config = self._ssl_config(verify, cert) if url.is_ssl else None
-        key = (url.scheme, url.socket_host, url.port, ssl_config)
+        user_authorization = None
+        if "proxy-authorization" in request.headers:
+            user_authorization, request = _take_proxy_authorization(request)
+        proxy = self.proxies.select(url) if self.proxies is not None else None
+        if proxy is None:
+            key: Hashable = (url.scheme, url.socket_host, url.port, ssl_config)
+        else:
+            route = ProxyRoute(
+                proxy,
+                self._proxy_ssl_config(verify) if proxy.is_tls else None,
+                user_authorization or proxy.authorization,
+            )
+            if proxy.is_socks or ssl_config is not None or not self._http1:
+                key = (url.scheme, url.host, url.port, ssl_config, route)
+            else:
+                # Forwarded by the proxy: one HTTP/1.1 connection serves any origin.
+                return await self.pool.handle_request(route, request, timeout)
         may_multiplex = self._http2 and (ssl_config is not None or not self._http1)
         return await self.pool.handle_request(key, request, timeout, may_multiplex=may_multiplex)
 
     async def _open_connection(
         self, key: Any, on_release: Any, timeout: TimeoutConfig
     ) -> Connection:
-        _, host, port, ssl_config = key
+        keepalive_expiry = self._pool_limits.keepalive_expiry
+        if isinstance(key, ProxyRoute):
+            stream = await connect_to_proxy(key, timeout.connect_timeout)
+            return HTTP11Connection(
+                stream,
+                key,
+                on_release,
+                keepalive_expiry,
+                forwarding=True,
+                proxy_authorization=key.authorization,
+            )
+        host, port, ssl_config = key[1], key[2], key[3]
         ssl_context = ssl_config.load_ssl_context() if ssl_config is not None else None
-        stream = await NetworkStream.connect(
-            host, port, ssl_context=ssl_context, timeout=timeout.connect_timeout
-        )
+        if len(key) == 5:
+            stream = await open_tunnel(
+                key[4], host, port, ssl_context=ssl_context, timeout=timeout.connect_timeout
+            )
+        else:
+            stream = await NetworkStream.connect(
+                host, port, ssl_context=ssl_context, timeout=timeout.connect_timeout
+            )
         speak_h2 = stream.alpn_protocol == "h2" or (ssl_config is None and not self._http1)
         if not speak_h2:
             if not self._http1:
                 stream.close_nowait()
                 raise ConnectError(f"{host}:{port} did not agree to speak HTTP/2 (ALPN)")
-            return HTTP11Connection(stream, key, on_release, self._pool_limits.keepalive_expiry)
+            return HTTP11Connection(stream, key, on_release, keepalive_expiry)
         connection = HTTP2Connection(
-            stream, key, on_release, self._pool_limits.keepalive_expiry, timeout.write_timeout
+            stream, key, on_release, keepalive_expiry, timeout.write_timeout
         )
         assert self.nursery is not None, "the client sets the nursery when entered"
         try:
@@ -143,6 +204,20 @@ class NetworkDispatch:
         await self.pool.aclose()
 
 
+def _take_proxy_authorization(request: Request) -> tuple[str, Request]:
+    """The request's Proxy-Authorization (as latin-1 text of its bytes), and the
+    request without it: it is for the proxy, never for the origin."""
+    values = []
+    kept = []
+    for name, value in request.headers.raw:
+        if name.lower() == b"proxy-authorization":
+            values.append(value.decode("latin-1"))
+        else:
+            kept.append((name, value))
+    stripped = Request(request.method, request.url, headers=kept, body=request.body)
+    return ", ".join(values), stripped
+
+
 def _seconds(timeout: float | None) -> float:
     return math.inf if timeout is None else timeout
 
@@ -155,6 +230,14 @@ class TrioClient:
     own timeouts with cancel scopes in the calling task; a caller's own
     cancellation (``trio.move_on_after``) cancels the request and leaves the
     pool consistent.
+
+    ``proxies`` is one proxy URL (``http://``, ``https://``, ``socks5://``,
+    ``socks5h://``) or a dict from patterns (``"all://"``, ``"https://"``,
+    ``"all://*.example.com"``...) to proxy URLs or None; without it and with
+    ``trust_env``, ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
+    ``NO_PROXY`` are read once, here (see docs/proxies.md). A bad pattern
+    raises ``ValueError``, a bad proxy URL ``InvalidURL``, a SOCKS proxy
+    without the ``socksio`` package ``ImportError``.
     """
 
     def __init__(
@@ -176,8 +259,6 @@ class TrioClient:
         proxies: Any = None,
         trust_env: bool = True,
     ) -> None:
-        if proxies is not None:
-            raise ValueError("proxies are not supported by this version of httpcore")
         if not http1 and not http2:
             raise ValueError("At least one of http1 and http2 must be enabled")
         self.auth = build_auth(auth)
@@ -200,8 +281,18 @@ class TrioClient:
             self.headers.update(Headers(headers))
         self.params = params
         self.base_url = None if base_url is None else _as_base_url(base_url)
+        # The environment is read once, here; a dispatch replaces proxies altogether.
+        proxy_map = (
+            ProxyMap.from_config(proxies, trust_env=trust_env, environ=os.environ)
+            if dispatch is None
+            else None
+        )
         self._dispatch: Dispatch = dispatch or NetworkDispatch(
-            pool_limits=pool_limits, http1=http1, http2=http2, trust_env=trust_env
+            pool_limits=pool_limits,
+            http1=http1,
+            http2=http2,
+            trust_env=trust_env,
+            proxies=proxy_map,
         )
         self._nursery_manager: Any = None
         self._state = "unopened"
@@ -410,7 +501,7 @@ class TrioClient:
                     f"Exceeded the maximum of {self.max_redirects} redirects", request=request
                 )
             try:
-                next_request = build_redirect_request(request, response)
+                next_request = self._build_redirect_request(request, response)
             except RequestError as exc:
                 await response.close()
                 exc.request = exc.request or request
@@ -423,7 +514,7 @@ class TrioClient:
         self, response: AsyncResponse, settings: _Settings, history: list[Any]
     ) -> Any:
         async def follow() -> AsyncResponse:
-            next_request = build_redirect_request(response.request, response)
+            next_request = self._build_redirect_request(response.request, response)
             await _drain(response)
             next_response = await self._send_handling_redirects(
                 next_request, settings, False, [*history, response]
@@ -432,6 +523,19 @@ class TrioClient:
             return next_response
 
         return follow
+
+    def _build_redirect_request(self, request: Request, response: AsyncResponse) -> Request:
+        next_request = build_redirect_request(request, response)
+        # SPEC §6 keeps Proxy-Authorization on a same-origin hop, but never for
+        # another proxy (http -> https on the same host may change the proxy).
+        proxies = getattr(self._dispatch, "proxies", None)
+        if (
+            proxies is not None
+            and "proxy-authorization" in next_request.headers
+            and proxies.select(request.url) != proxies.select(next_request.url)
+        ):
+            del next_request.headers["proxy-authorization"]
+        return next_request
 
     def _auth_for(self, request: Request, settings: _Settings, first_url: URL) -> Auth | None:
         if "authorization" in request.headers:
@@ -485,6 +589,8 @@ class TrioClient:
             )
         except RequestError as exc:
             exc.request = exc.request or request
+            if isinstance(exc, ProxyError) and exc.response is not None:
+                exc.response.request = request
             raise
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
         response.request = request

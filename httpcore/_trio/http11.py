@@ -74,8 +74,19 @@ class HTTP11Connection:
         key: Hashable,
         on_release: Callable[[Any], None],
         keepalive_expiry: float | None,
+        *,
+        forwarding: bool = False,
+        proxy_authorization: str | None = None,
     ) -> None:
         self.key = key
+        # A connection to a proxy that forwards our requests: targets in absolute
+        # form, and the proxy's credentials on every request (this hop only).
+        self._forwarding = forwarding
+        self._proxy_headers = (
+            [(b"proxy-authorization", proxy_authorization.encode("latin-1"))]
+            if proxy_authorization is not None
+            else []
+        )
         self._stream = stream
         self._on_release = on_release
         self._keepalive_expiry = keepalive_expiry
@@ -89,6 +100,8 @@ class HTTP11Connection:
         self.response_bytes_received = False
         self._read_timeout: float | None = None
         self._read_size = FIRST_READ_SIZE
+        self._token = trio.lowlevel.current_trio_token()
+        self._tls_version, self._tls_cipher = stream.tls_info
         # The body of an answer that came during the upload, read before the upload
         # was cancelled (a cancelled TLS write breaks the stream for reading too).
         self._early: deque[Event] = deque()
@@ -109,6 +122,11 @@ class HTTP11Connection:
 
     def reserve(self) -> None:
         self.active_streams = 1
+
+    def unreserve(self) -> None:
+        """Undo `reserve()` for a request that never started: idle again, as it was."""
+        self.active_streams = 0
+        self._on_release(self)
 
     def retry_is_safe(self, request: Request, error: Exception) -> bool:
         """May a request that failed here be sent again on a fresh connection?"""
@@ -151,25 +169,36 @@ class HTTP11Connection:
         except BaseException:
             self._fail()
             raise
-        return AsyncResponse(
+        result = AsyncResponse(
             response.status_code,
             headers=Headers._from_trusted_raw(raw_headers),
-            content=ResponseBody(self.receive_body_chunk, self.abandon_body),
+            content=ResponseBody(
+                self.receive_body_chunk,
+                self.abandon_body,
+                self.abandon_nowait,
+                self._token,
+                request.url,
+            ),
             request=request,
             protocol=response.protocol,
             # An empty reason phrase falls back to the standard one for the code.
             reason_phrase=response.reason.decode("latin-1") or None,
         )
+        result.tls_version, result.tls_cipher = self._tls_version, self._tls_cipher
+        return result
 
     async def _send_request(self, request: Request, write_timeout: float | None) -> None:
         codec = self._codec
         # Our Headers already refused control characters and non-token names; the
         # codec checks the framing headers (Content-Length, Transfer-Encoding) and Host.
-        head = codec.start_request(
-            request.method.encode("ascii"),
-            request.url.full_path.encode("ascii"),
-            [(name.lower(), value) for name, value in request.headers.raw],
-        )
+        url = request.url
+        headers = [(name.lower(), value) for name, value in request.headers.raw]
+        if self._forwarding:
+            target = f"{url.scheme}://{url.authority}{url.full_path}"
+            headers += self._proxy_headers
+        else:
+            target = url.full_path
+        head = codec.start_request(request.method.encode("ascii"), target.encode("ascii"), headers)
         body = request.body
         content = body.content
         if content is not None:
@@ -335,5 +364,8 @@ class HTTP11Connection:
 
     async def abandon_body(self) -> None:
         """The response was closed before its end: the connection cannot be reused."""
+        self.abandon_nowait()
+
+    def abandon_nowait(self) -> None:
         if self.active_streams:
             self._fail()

@@ -22,7 +22,9 @@ then queues. A slow consumer therefore holds at most its stream window
 (`STREAM_WINDOW`) while other streams keep flowing. A stream abandoned with
 data still buffered (closed early, cancelled, failed) returns that credit at
 once, resets the stream with CANCEL, and any DATA still in flight for it is
-acknowledged by the reader as it arrives.
+acknowledged by the reader as it arrives. A response garbage-collected before
+it was closed is abandoned the same way, from the trio loop, and a task in the
+client's nursery sends the reset.
 
 Request bodies are sent within the peer's window: a sender waits on an event
 the reader sets on every WINDOW_UPDATE or SETTINGS change, never buffering.
@@ -162,6 +164,7 @@ class HTTP2Connection:
         self._on_release = on_release
         self._keepalive_expiry = keepalive_expiry
         self._write_timeout = write_timeout
+        self._tls_version, self._tls_cipher = stream.tls_info
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.state_machine._transitions = _TRANSITIONS
@@ -191,6 +194,8 @@ class HTTP2Connection:
         self.max_streams = 1
         self.requests_handled = 0
         self.idle_since = trio.current_time()
+        self._token = trio.lowlevel.current_trio_token()
+        self._nursery: trio.Nursery | None = None
 
     # -- what the pool asks (all plain def) ---------------------------------------
 
@@ -211,6 +216,10 @@ class HTTP2Connection:
 
     def reserve(self) -> None:
         self.active_streams += 1
+
+    def unreserve(self) -> None:
+        """Undo `reserve()` for a request that never opened its stream."""
+        self._release_slot()
 
     def retry_is_safe(self, request: Request, error: Exception) -> bool:
         """A stream the server refused, or never processed, may go to another connection."""
@@ -236,6 +245,7 @@ class HTTP2Connection:
 
     async def start(self, nursery: trio.Nursery) -> None:
         """Send the preface and SETTINGS; return once the server's SETTINGS arrived."""
+        self._nursery = nursery
         self._h2.initiate_connection()
         self._h2.increment_flow_control_window(CONNECTION_WINDOW - 65535)
         await self._flush(self._write_timeout)
@@ -392,16 +402,21 @@ class HTTP2Connection:
         except BaseException:
             await self._abandon(stream_id)
             raise
-        return AsyncResponse(
+        response = AsyncResponse(
             int(status),
             headers=Headers._from_trusted_raw(headers[1:]),
             content=ResponseBody(
                 functools.partial(self.receive_body_chunk, stream_id, timeout.read_timeout),
                 functools.partial(self._abandon, stream_id),
+                functools.partial(self._release_dropped, stream_id),
+                self._token,
+                request.url,
             ),
             request=request,
             protocol="HTTP/2",
         )
+        response.tls_version, response.tls_cipher = self._tls_version, self._tls_cipher
+        return response
 
     async def _wait_for_stream_slot(self, timeout: float | None) -> None:
         """Wait, within the pool timeout, until the server's stream limit has room.
@@ -545,6 +560,9 @@ class HTTP2Connection:
         # A stream that ended normally has acknowledged all it consumed (its last
         # batch found nothing buffered); `_abandon` returns the credit of the rest.
         del self._streams[stream_id]
+        self._release_slot()
+
+    def _release_slot(self) -> None:
         self.active_streams -= 1
         self._wake_slot_waiters()
         if self.active_streams == 0:
@@ -557,9 +575,12 @@ class HTTP2Connection:
     async def _abandon(self, stream_id: int | None) -> None:
         """Give up a stream early: return its buffered credit, reset it, free the slot."""
         if stream_id is None:  # failed before the stream was opened
-            self.active_streams -= 1
-            self._on_release(self)
-            return
+            self._release_slot()
+        elif self._abandon_nowait(stream_id):
+            await self._flush_quietly()
+
+    def _abandon_nowait(self, stream_id: int) -> bool:
+        """`_abandon` up to the flush; True if a RST_STREAM now waits to be sent."""
         stream = self._streams[stream_id]
         credit = stream.unacked
         while True:
@@ -575,11 +596,22 @@ class HTTP2Connection:
             self._h2.acknowledge_received_data(credit, stream_id)
         self._end_stream(stream_id)
         if self.is_closed:
-            return
+            return False
         # ProtocolError: both sides had already finished with the stream, or a
         # GOAWAY closed the connection state (h2 then refuses any new frame).
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.reset_stream(stream_id, ErrorCodes.CANCEL)
+        return True
+
+    def _release_dropped(self, stream_id: int) -> None:
+        """A response dropped unclosed: abandon its stream; a task of the client sends the reset."""
+        if self._abandon_nowait(stream_id):
+            # The connection is open, so the client's nursery is too (it closes
+            # every connection before it closes).
+            assert self._nursery is not None
+            self._nursery.start_soon(self._flush_quietly)
+
+    async def _flush_quietly(self) -> None:
         if self._write_lock.locked():
             return  # a write is under way (maybe stuck): the next flush sends the reset
         # TransportError: the connection failed, and `_fail` has told everyone.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -63,11 +64,21 @@ def _deadline(timeout: float | None) -> float:
 class NetworkStream:
     """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
 
-    __slots__ = ("_buffer", "_socket", "_ssl_object", "_stream", "alpn_protocol", "is_closed")
+    __slots__ = (
+        "_buffer",
+        "_direct",
+        "_socket",
+        "_ssl_object",
+        "_stream",
+        "alpn_protocol",
+        "is_closed",
+    )
 
     def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
         self._stream = stream
         self._socket = socket
+        # Plain TCP straight on the socket: large reads may bypass the stream.
+        self._direct = isinstance(stream, trio.SocketStream)
         self.is_closed = False
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
@@ -115,13 +126,20 @@ class NetworkStream:
         await tls.do_handshake()
         return NetworkStream(tls, self._socket)
 
+    def prepend(self, data: bytes) -> NetworkStream:
+        """This stream with `data` to be read first (bytes a proxy sent after its
+        handshake, which belong to the protocol spoken next)."""
+        if not data:
+            return self
+        return NetworkStream(_PrefixedStream(data, self._stream), self._socket)
+
     async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
         """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`."""
         # A bare CancelScope rather than trio.fail_at: this runs for every read,
         # and fail_at is a generator-based context manager.
         try:
             with trio.CancelScope(deadline=_deadline(timeout)):
-                if max_bytes > READ_SIZE and self._ssl_object is None:
+                if max_bytes > READ_SIZE and self._direct:
                     return await self._read_into(max_bytes)
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
                 data: bytes = await self._stream.receive_some(max_bytes)  # type: ignore[assignment]
@@ -184,8 +202,18 @@ class NetworkStream:
             if scope.cancelled_caught:
                 raise WriteTimeout("WriteTimeout: the operation timed out")
 
+    @property
+    def tls_info(self) -> tuple[str | None, str | None]:
+        """The negotiated TLS version and cipher suite (e.g. "TLSv1.3"), or Nones in clear text."""
+        if self._ssl_object is None:
+            return None, None
+        cipher = self._ssl_object.cipher()
+        return self._ssl_object.version(), cipher[0] if cipher else None
+
     def is_readable(self) -> bool:
         """True if the socket has data or EOF waiting: an idle connection must not be reused."""
+        if isinstance(self._stream, _PrefixedStream) and self._stream.prefix:
+            return True
         return self.is_closed or self._socket.is_readable()
 
     def close_nowait(self) -> None:
@@ -202,23 +230,60 @@ class NetworkStream:
         self._socket.close()
 
 
+class _PrefixedStream(trio.abc.Stream):
+    """A stream whose first reads return `prefix`, then whatever `stream` receives."""
+
+    def __init__(self, prefix: bytes, stream: trio.abc.Stream) -> None:
+        self.prefix = prefix
+        self._stream = stream
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self.prefix:
+            await trio.lowlevel.checkpoint()
+            size = len(self.prefix) if max_bytes is None else max_bytes
+            data, self.prefix = self.prefix[:size], self.prefix[size:]
+            return data
+        return await self._stream.receive_some(max_bytes)
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self._stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
 class ResponseBody:
     """The raw body of one response, as an async iterator that its response drains.
 
     `receive()` returns the next chunk, or None at the end; `abandon()` gives up
     the rest (the connection then decides it cannot be reused). An error while
     receiving abandons the body before it propagates.
+
+    A body dropped unfinished (its response never closed, then garbage
+    collected) gives its connection back with `release_nowait()`, run on the
+    trio loop through `token`: a finalizer may run in any thread, or in the
+    middle of the pool's own bookkeeping, so it never touches the pool itself.
+    It then warns (`ResourceWarning`) that the response should have been closed.
     """
 
-    __slots__ = ("_abandon", "_done", "_receive")
+    __slots__ = ("_abandon", "_done", "_receive", "_release_nowait", "_token", "_url")
 
     def __init__(
         self,
         receive: Callable[[], Awaitable[bytes | None]],
         abandon: Callable[[], Awaitable[None]],
+        release_nowait: Callable[[], None],
+        token: trio.lowlevel.TrioToken,
+        url: object,
     ) -> None:
         self._receive = receive
         self._abandon = abandon
+        self._release_nowait = release_nowait
+        self._token = token
+        self._url = url
         self._done = False
 
     def __aiter__(self) -> ResponseBody:
@@ -241,3 +306,19 @@ class ResponseBody:
         if not self._done:
             self._done = True
             await self._abandon()
+
+    def __del__(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        # The release comes first: with warnings turned into errors, `warn` raises.
+        with contextlib.suppress(trio.RunFinishedError):  # the client's run has ended
+            self._token.run_sync_soon(self._release_nowait)
+        warnings.warn(
+            f"A streaming response from {self._url} was garbage collected before it was"
+            " closed; its connection has been released. Close streaming responses: use"
+            " `async with response:` or `async with client.stream(...)` (`with` for the"
+            " blocking Client), or call `close()`.",
+            ResourceWarning,
+            stacklevel=2,
+        )

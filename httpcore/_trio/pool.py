@@ -18,9 +18,18 @@ that gives the slot back.
 
 Waiters queue in FIFO order. When something frees up, the pool itself
 *grants* the connection or slot to the first waiter that can use it and
-wakes only that task (a woken trio task can no longer be cancelled out of
-its wait, so a grant is never lost). The wait is bounded by the pool
-timeout, in the waiting task.
+wakes only that task. The wait is bounded by the pool timeout, in the
+waiting task.
+
+A grant and a cancel (or the pool timeout) may reach a waiter in either
+order. Granted first: trio can no longer cancel the wait, the task takes the
+grant, and the next checkpoint's cancel is handled by whatever then holds the
+connection. Cancelled first: in that same scheduling step the task is already
+rescheduled with `Cancelled`, yet it is still queued, so the pool may still
+grant to it (`Event.set()` then wakes nobody). So a waiter that gives up
+looks at its grant: with none it leaves the queue; with one it hands it back
+(the connection's reservation is undone, the slot is released) and the next
+waiter is served. Either way the caller sees `Cancelled` or `PoolTimeout`.
 
 Connections report the end of each request through `_on_release` (plain
 `def` as well), whether they went idle or died.
@@ -53,6 +62,7 @@ class Connection(Protocol):
     def is_idle(self) -> bool: ...  # open, with no request in flight
     def has_expired(self, now: float) -> bool: ...  # idle too long, or closed by the peer
     def reserve(self) -> None: ...
+    def unreserve(self) -> None: ...  # undo an unused reserve(); reports through on_release
     def retry_is_safe(self, request: Request, error: Exception) -> bool: ...
     def close_nowait(self) -> None: ...
     async def aclose(self) -> None: ...
@@ -74,8 +84,13 @@ class _OpenNew:
     """A grant of a slot: the receiver must open the connection."""
 
 
+class _Closed:
+    """Not a grant: the pool closed while the receiver waited."""
+
+
 OPEN_NEW = _OpenNew()
-Grant = Connection | _OpenNew
+CLOSED = _Closed()
+Grant = Connection | _OpenNew | _Closed
 
 
 class _Waiter:
@@ -103,6 +118,7 @@ class ConnectionPool:
         self._slots = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        self._discarding: Connection | None = None
         # Origins known to answer with HTTP/1.1: no point waiting to share their connections.
         self._http1_keys: set[Hashable] = set()
 
@@ -120,7 +136,7 @@ class ConnectionPool:
 
     def _try_acquire(
         self, key: Hashable, avoid: Connection | None = None, may_multiplex: bool = False
-    ) -> Grant | None:
+    ) -> Connection | _OpenNew | None:
         """A connection with room for one more request, a slot to open one, or None.
 
         `avoid` is never chosen (a stream it refused is retried elsewhere). With
@@ -162,8 +178,16 @@ class ConnectionPool:
         return True
 
     def _discard(self, connection: Connection) -> None:
-        connection.close_nowait()
+        """Close an idle connection the pool no longer wants.
+
+        Its report through `_on_release` is ignored: the caller is in the middle
+        of a decision about the slot this frees (and an HTTP/2 connection reports
+        from inside `close_nowait()`), so no waiter may take that slot meanwhile.
+        """
         self._forget(connection)
+        self._discarding = connection
+        connection.close_nowait()
+        self._discarding = None
 
     def _forget(self, connection: Connection) -> None:
         connections = self._by_key.get(connection.key)
@@ -182,6 +206,12 @@ class ConnectionPool:
 
     def _register(self, connection: Connection) -> None:
         key = connection.key
+        if self._closed:
+            # Opened while the client closed: nothing would ever close it (and an
+            # HTTP/2 reader would keep the client's nursery open).
+            connection.close_nowait()
+            self._give_back_slot(key)
+            raise RuntimeError("The client was closed while this request was connecting")
         self._opening[key] -= 1
         if not self._opening[key]:
             del self._opening[key]
@@ -193,6 +223,8 @@ class ConnectionPool:
 
     def _on_release(self, connection: Connection) -> None:
         """A connection finished a request: it went idle, or it died."""
+        if connection is self._discarding:
+            return
         if connection.is_closed:
             self._forget(connection)
         elif connection.is_idle() and (self._closed or self._too_many_idle()):
@@ -223,6 +255,16 @@ class ConnectionPool:
         still_waiting.extend(self._waiters)
         self._waiters = still_waiting
 
+    def _withdraw(self, waiter: _Waiter) -> None:
+        """A waiter gave up (cancelled, timed out): leave the queue, or hand back its grant."""
+        grant = waiter.grant
+        if grant is None:
+            self._waiters.remove(waiter)
+        elif isinstance(grant, _OpenNew):
+            self._give_back_slot(waiter.key)
+        elif not isinstance(grant, _Closed):
+            grant.unreserve()  # idle (or one stream freer) again; the next waiter gets it
+
     def _any_available(self) -> bool:
         return any(c.is_available() for conns in self._by_key.values() for c in conns)
 
@@ -245,14 +287,15 @@ class ConnectionPool:
                 with trio.fail_after(_as_seconds(timeout.pool_timeout)):
                     await waiter.event.wait()
             except BaseException as exc:
-                # Never granted: trio cannot interrupt a wait once `set()` has
-                # rescheduled the task, and a grant is always followed by `set()`.
-                self._waiters.remove(waiter)
+                self._withdraw(waiter)
                 if isinstance(exc, trio.TooSlowError):
                     raise PoolTimeout("No connection became free within the pool timeout") from exc
                 raise
-            grant = waiter.grant
-            assert grant is not None
+            granted = waiter.grant
+            assert granted is not None
+            if isinstance(granted, _Closed):
+                raise RuntimeError("The client was closed while this request waited")
+            grant = granted
         if not isinstance(grant, _OpenNew):
             return grant
         try:
@@ -284,6 +327,10 @@ class ConnectionPool:
     async def aclose(self) -> None:
         """Close every connection; waiting requests fail. Bounded in time."""
         self._closed = True
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            waiter.grant = CLOSED
+            waiter.event.set()
         connections = [c for conns in self._by_key.values() for c in conns]
         for connection in connections:
             self._forget(connection)

@@ -16,6 +16,8 @@ Ctrl-C: the calling thread blocks in a lock wait that a signal interrupts at
 once. The call runs inside a cancel scope that the interrupted thread
 cancels through the portal; it then waits for the request to unwind (so the
 pool stays consistent and the client usable) and re-raises KeyboardInterrupt.
+The interrupt may also land just after the call finished: a response it
+returned is then closed through the portal, as nobody else will close it.
 The thread is a daemon: a script that never calls `close()` still exits.
 """
 
@@ -75,7 +77,8 @@ class _Portal:
             with trio.CancelScope() as scope:
                 call.enter(scope)
                 try:
-                    return await fn(*args)
+                    result = call.result = await fn(*args)
+                    return result
                 finally:
                     call.done.set()
             raise _Interrupted  # nobody waits for this result any more
@@ -85,6 +88,10 @@ class _Portal:
         except KeyboardInterrupt:
             trio.from_thread.run_sync(call.cancel, trio_token=self._token)
             call.done.wait()
+            if isinstance(call.result, AsyncResponse):
+                # The call had finished as the interrupt landed: nobody else will
+                # close the (streaming) response it returned.
+                trio.from_thread.run(call.result.close, trio_token=self._token)
             raise
 
     def close(self) -> None:
@@ -100,10 +107,11 @@ class _Interrupted(Exception):
 
 
 class _Call:
-    __slots__ = ("cancel_requested", "done", "scope")
+    __slots__ = ("cancel_requested", "done", "result", "scope")
 
     def __init__(self) -> None:
         self.scope: trio.CancelScope | None = None
+        self.result: Any = None
         self.cancel_requested = False
         self.done = threading.Event()
 
@@ -245,6 +253,7 @@ class Client:
             history=[self._wrap(portal, r) for r in _async_history(response)],
             elapsed=response.elapsed,
         )
+        wrapped.tls_version, wrapped.tls_cipher = response.tls_version, response.tls_cipher
         if not unread:
             # Already read (or discarded) in the trio thread: share, never decode twice.
             wrapped._content = response._content
