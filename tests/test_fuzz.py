@@ -247,3 +247,72 @@ def test_response_parsing_through_a_raw_server(h1_codec: str, payload: bytes) ->
 
 
 _ = pytest
+
+
+COOKIE_OCTETS = st.text(
+    alphabet=st.characters(codec="ascii", exclude_characters=' ",;\\\x7f', min_codepoint=0x21),
+    min_size=1,
+    max_size=12,
+)
+TOKEN = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+    min_size=1,
+    max_size=12,
+)
+
+
+@FUZZ
+@given(st.dictionaries(TOKEN, COOKIE_OCTETS, min_size=1, max_size=4))
+def test_valid_set_cookies_round_trip(pairs: dict[str, str]) -> None:
+    raw = [(b"Set-Cookie", f"{name}={value}; Path=/".encode()) for name, value in pairs.items()]
+    response = BaseResponse(200, request=Request("GET", "https://www.example.com/"))
+    response.headers = httpcore.Headers._from_trusted_raw(raw)
+    cookies = Cookies()
+    cookies.extract_cookies(response)
+    assert dict(cookies) == pairs
+    header = cookies.cookie_header_for(httpcore.URL("https://www.example.com/x"))
+    assert header is not None
+    assert sorted(header.split("; ")) == sorted(f"{n}={v}" for n, v in pairs.items())
+
+
+H2_FRAME = st.tuples(
+    st.integers(0, 12),  # type (0-9 defined, others unknown)
+    st.integers(0, 255),  # flags
+    st.sampled_from([0, 1, 2, 3, 0x7FFFFFFF]),  # stream id
+    st.binary(max_size=40),  # payload
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(H2_FRAME, max_size=6))
+def test_http2_frames_through_a_raw_server(frames: list[tuple[int, int, int, bytes]]) -> None:
+    wire = b"".join(
+        len(payload).to_bytes(3, "big") + bytes([kind, flags]) + sid.to_bytes(4, "big") + payload
+        for kind, flags, sid, payload in frames
+    )
+
+    async def handler(stream: trio.SocketStream) -> None:
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await stream.receive_some(65536)  # the preface and SETTINGS
+            await stream.send_all(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + wire)  # SETTINGS
+            await stream.receive_some(65536)
+        await stream.aclose()
+
+    async def main() -> None:
+        timeout = httpcore.TimeoutConfig(2, read_timeout=0.3)
+        async with raw_server(handler) as url:
+            async with httpcore.TrioClient(timeout=timeout, http1=False) as client:
+                try:
+                    response = await client.get(url + "/")
+                except httpcore.HTTPError:
+                    pass  # any SPEC exception is fine; anything else fails the test
+                else:
+                    assert 100 <= response.status_code <= 599
+                stats = client.statistics()
+                assert (stats.opening, stats.waiters, stats.streams) == (0, 0, 0)
+
+    async def bounded() -> None:
+        with trio.fail_after(10):
+            await main()
+
+    trio.run(bounded)
