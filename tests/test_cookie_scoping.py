@@ -201,3 +201,33 @@ def test_per_request_cookies_with_a_domain_keep_it() -> None:
     bound = given._bound_to(httpcore.URL("https://www.example.org/"))
     assert header_for(bound, "https://api.example.org/") == "scoped=1"
     assert header_for(bound, "https://www.example.org/") == "scoped=1; plain=2"
+
+
+@pytest.mark.usefixtures("h1_codec")
+async def test_non_ascii_cookie_values_go_back_as_the_bytes_received() -> None:
+    heads: list[bytes] = []
+
+    async def handler(stream: trio.SocketStream) -> None:
+        while head := await read_request_head(stream):
+            heads.append(head)
+            if head.startswith(b"GET /third "):
+                await stream.send_all(
+                    b"HTTP/1.1 302 Found\r\nLocation: /fourth\r\nContent-Length: 0\r\n\r\n"
+                )
+                continue
+            await stream.send_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                b"Set-Cookie: utf8=caf\xc3\xa9; Path=/\r\n"
+                b"Set-Cookie: latin=caf\xe9; Path=/\r\n\r\nok"
+            )
+
+    async with raw_server(handler) as url, httpcore.TrioClient() as client:
+        await client.get(url + "/")
+        await client.get(url + "/again")
+        # A redirect keeps an explicit Cookie header given as bytes as those bytes too.
+        request = client.build_request("GET", url + "/third", headers={"Cookie": b"own=\xff"})
+        await client.send(request)
+    assert b"cookie: utf8=caf\xc3\xa9; latin=caf\xe9\r\n" in heads[1].lower()
+    assert b"cookie: own=\xff\r\n" in heads[2].lower()
+    assert heads[3].startswith(b"GET /fourth ")
+    assert b"cookie: own=\xff\r\n" in heads[3].lower()

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, cast, overload
 from publicsuffixlist import PublicSuffixList
 
 from .exceptions import CookieConflict
+from .headers import as_received
 
 if TYPE_CHECKING:
     from http.client import HTTPResponse
@@ -230,7 +231,8 @@ class Cookies(MutableMapping[str, str]):
         """
         value = self.cookie_header_for(request.url)
         if value is not None:
-            request.headers["Cookie"] = value
+            # Cookie values are the bytes a server sent, read as latin-1: send them back so.
+            request.headers["Cookie"] = as_received(value)
 
     def _bound_to(self, url: URL) -> Cookies:
         """A copy in which the cookies for every host are host-only cookies of `url`'s host.

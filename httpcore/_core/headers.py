@@ -57,6 +57,21 @@ class _Latin1(str):
     __slots__ = ()
 
 
+def as_received(value: str) -> str:
+    """`value` marked to be sent as latin-1 when it can be.
+
+    For text that came from received bytes, read as latin-1 (a cookie value a
+    server set): it then goes back as exactly those bytes, not as UTF-8.
+    """
+    if value.isascii():
+        return value
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value
+    return _Latin1(value)
+
+
 def _check_name(key: object) -> tuple[str, str]:
     if isinstance(key, str):
         name = key

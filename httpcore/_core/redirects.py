@@ -80,9 +80,8 @@ def build_redirect_request(request: Request, response: BaseResponse) -> Request:
         for name in _CREDENTIAL_HEADERS:
             headers.pop(name, None)
         explicit_cookie = None
-    headers.pop("cookie", None)
-    if explicit_cookie is not None:
-        headers["Cookie"] = explicit_cookie
+    if explicit_cookie is None:
+        headers.pop("cookie", None)  # from the jar: chosen afresh for the new URL
 
     body: RequestBody | None = None
     if method == request.method and response.status_code not in (302, 303):
