@@ -87,3 +87,14 @@ async def test_basic_auth_is_utf8(server: ServerThread) -> None:
         from_url = await echoed(client, server.url.replace("://", "://j%C3%BCrgen:p%C3%A4ss@"))
     assert got["authorization"] == "Basic " + base64.b64encode("jürgen:pässwörd€".encode()).decode()
     assert from_url["authorization"] == "Basic " + base64.b64encode("jürgen:päss".encode()).decode()
+
+
+def test_a_received_value_passed_on_keeps_its_bytes() -> None:
+    received = httpcore.Headers._from_trusted_raw([(b"X-Token", b"caf\xe9"), (b"X-Two", b"a")])
+    passed_on = httpcore.Headers(
+        {"X-Token": received["x-token"], "X-Other": received.get("x-two", "")}
+    )
+    assert passed_on.raw == [(b"X-Token", b"caf\xe9"), (b"X-Other", b"a")]
+    # Several values joined make new text: sent as UTF-8 like any str.
+    joined = httpcore.Headers._from_trusted_raw([(b"X", b"\xe9"), (b"X", b"b")])["x"]
+    assert httpcore.Headers({"X": joined}).raw == [(b"X", "é, b".encode())]

@@ -156,6 +156,12 @@ def _encode_value(value: str) -> bytes:
     return value.encode("utf-8")
 
 
+def _joined(values: list[str]) -> str:
+    """The values of one name as one str; a single value is returned as itself, so
+    a received non-ASCII value keeps going back as the bytes it came as."""
+    return values[0] if len(values) == 1 else ", ".join(values)
+
+
 def _lower_key(key: object) -> str:
     """The lower-case form of a lookup key; "" (never a name) when it cannot be one."""
     if isinstance(key, str):
@@ -261,7 +267,7 @@ class Headers(MutableMapping[str, str]):
         values = index.get(_lower_key(key))
         if values is None:
             raise KeyError(key)
-        return ", ".join(values)
+        return _joined(values)
 
     @overload
     def get(self, key: str | bytes) -> str | None: ...
@@ -276,12 +282,12 @@ class Headers(MutableMapping[str, str]):
             if len(self._items) <= _SCAN_LIMIT:
                 lower = _lower_key(key)
                 found = [value for _, name, value in self._items if name == lower]
-                return ", ".join(found) if found else default
+                return _joined(found) if found else default
             index = self._build_index()
         values = index.get(_lower_key(key))
         if values is None:
             return default
-        return ", ".join(values)
+        return _joined(values)
 
     def getlist(self, key: str | bytes) -> list[str]:
         """Every value of ``key`` in order; an empty list if there are none."""
