@@ -89,7 +89,7 @@ def _normalize_host(host: str) -> str:
     """
     if host.startswith("["):
         if IPv6_MATCHER.match(host) is None:
-            raise InvalidURL(f"Invalid IPv6 address {host!r}")
+            raise InvalidURL(f"Invalid IPv6 address {_shown(host)}")
         address, percent, zone = host[1:-1].partition("%")
         return address.lower() + percent + zone  # an RFC 6874 zone ID keeps its case
     name = host
@@ -97,32 +97,39 @@ def _normalize_host(host: str) -> str:
         try:
             name = unquote(name, errors="strict")
         except UnicodeDecodeError as exc:
-            raise InvalidURL(f"Invalid host {host!r}: percent-escapes that are not UTF-8") from exc
+            raise InvalidURL(
+                f"Invalid host {_shown(host)}: percent-escapes that are not UTF-8"
+            ) from exc
     if not name.isascii():
         try:
             name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
         except UnicodeError as exc:  # idna.IDNAError is a UnicodeError
-            raise InvalidURL(f"Invalid host {host!r} (refused by IDNA 2008): {exc}") from exc
+            raise InvalidURL(f"Invalid host {_shown(host)} (refused by IDNA 2008): {exc}") from exc
     name = name.lower()
     # The WHATWG "forbidden domain code points" (C0, space, DEL, `%` and the
     # delimiters), and the few others RFC 3986 does not allow in a reg-name.
     bad = _HOST_INVALID.search(name)
     if bad is not None:
-        raise InvalidURL(f"Invalid character in host {host!r}: {bad.group()!r}")
+        raise InvalidURL(f"Invalid character in host {_shown(host)}: {bad.group()!r}")
     labels = name.split(".")
     if labels[-1] == "" and len(labels) > 1:
         labels.pop()  # a trailing dot: the root of the DNS
     if _is_number(labels[-1]):
         return _parse_ipv4(labels, host)
     if len(name.rstrip(".")) > _MAX_NAME:
-        raise InvalidURL(f"Invalid host {host[:80]!r}...: longer than {_MAX_NAME} characters")
+        raise InvalidURL(f"Invalid host {_shown(host)}: longer than {_MAX_NAME} characters")
     for label in labels:
         if len(label) > _MAX_LABEL:
             raise InvalidURL(
-                f"Invalid host {host[:80]!r}: label {label[:20]!r}... is longer than"
+                f"Invalid host {_shown(host)}: label {label[:20]!r}... is longer than"
                 f" {_MAX_LABEL} characters"
             )
     return name
+
+
+def _shown(text: str) -> str:
+    """`text` for an error message: quoted, and cut short when long."""
+    return repr(text) if len(text) <= 100 else repr(text[:100]) + "..."
 
 
 def _is_number(label: str) -> bool:
@@ -135,11 +142,11 @@ def _is_number(label: str) -> bool:
 def _parse_ipv4(labels: list[str], host: str) -> str:
     """The dotted quad of a WHATWG IPv4 host (1 to 4 parts, decimal, octal or hex)."""
     if len(labels) > 4:
-        raise InvalidURL(f"Invalid IPv4 address {host!r}: more than 4 parts")
+        raise InvalidURL(f"Invalid IPv4 address {_shown(host)}: more than 4 parts")
     numbers = []
     for label in labels:
         if not label:
-            raise InvalidURL(f"Invalid IPv4 address {host!r}: an empty part")
+            raise InvalidURL(f"Invalid IPv4 address {_shown(host)}: an empty part")
         if label[:2] == "0x":
             digits, base = label[2:] or "0", 16
         elif len(label) > 1 and label[0] == "0":
@@ -150,11 +157,13 @@ def _parse_ipv4(labels: list[str], host: str) -> str:
         # A bound before int(): 2**32 has 10 digits at most in any of these bases
         # but octal (11), and int() of a huge string is slow or refused.
         if len(digits) > 11 or not all(c in _BASE_DIGITS[:base] for c in digits):
-            raise InvalidURL(f"Invalid IPv4 address {host!r}: {label[:20]!r} is not a part of one")
+            raise InvalidURL(
+                f"Invalid IPv4 address {_shown(host)}: {label[:20]!r} is not a part of one"
+            )
         numbers.append(int(digits, base))
     last = numbers.pop()
     if any(number > 255 for number in numbers) or last >= 256 ** (4 - len(numbers)):
-        raise InvalidURL(f"Invalid IPv4 address {host!r}: a part is out of range")
+        raise InvalidURL(f"Invalid IPv4 address {_shown(host)}: a part is out of range")
     for index, number in enumerate(numbers):
         last += number << (8 * (3 - index))
     return ".".join(str((last >> shift) & 255) for shift in (24, 16, 8, 0))
