@@ -439,7 +439,10 @@ class HTTP2Connection:
         if self.is_closed:
             assert self._error is not None
             raise _fresh(self._error)
-        return self._h2.open_outbound_streams < self._h2.remote_settings.max_concurrent_streams
+        limit = self._h2.remote_settings.max_concurrent_streams
+        # `active_streams` counts this request too: within the limit, there is room
+        # (and h2's own count, a scan of every stream, is not needed).
+        return self.active_streams <= limit or self._h2.open_outbound_streams < limit
 
     def _open_stream(self, request: Request) -> int:
         url = request.url
