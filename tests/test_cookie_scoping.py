@@ -231,3 +231,10 @@ async def test_non_ascii_cookie_values_go_back_as_the_bytes_received() -> None:
     assert b"cookie: own=\xff\r\n" in heads[2].lower()
     assert heads[3].startswith(b"GET /fourth ")
     assert b"cookie: own=\xff\r\n" in heads[3].lower()
+
+
+def test_cookie_values_beyond_latin1_are_sent_as_utf8() -> None:
+    request = Request("GET", "https://example.org/", cookies={"a": "日本", "b": "é"})
+    assert dict(request.headers.raw)[b"Cookie"] == "a=日本; b=é".encode()
+    request = Request("GET", "https://example.org/", cookies={"b": "é"})
+    assert dict(request.headers.raw)[b"Cookie"] == b"b=\xe9"
