@@ -79,23 +79,39 @@ def client_ssl_context(ca: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture(params=["trio", "sync"])
+@pytest.fixture(params=["trio", "sync", "asyncio"])
 def make_client(request: pytest.FixtureRequest) -> Any:
-    """A factory of clients of both kinds: ``async with make_client(**kwargs) as client``."""
+    """A factory of clients of every kind: ``async with make_client(**kwargs) as client``."""
+    return client_factory(request.param)
+
+
+@pytest.fixture(params=["trio", "asyncio"])
+def make_async_client(request: pytest.FixtureRequest) -> Any:
+    """The same, for the async clients only (tests that stream or gather natively)."""
+    return client_factory(request.param)
+
+
+def client_factory(kind: str) -> Any:
     from contextlib import asynccontextmanager
 
     import trio
 
     import httpcore
-    from tests.clients import ClientUnderTest
-
-    kind = request.param
+    from tests.clients import AsyncioThread, ClientUnderTest
 
     @asynccontextmanager
     async def make(**kwargs: Any) -> Any:
         if kind == "trio":
             async with httpcore.TrioClient(**kwargs) as client:
                 yield ClientUnderTest(kind, client)
+        elif kind == "asyncio":
+            loop = await trio.to_thread.run_sync(AsyncioThread().start)
+            async_client = httpcore.AsyncClient(**kwargs)
+            try:
+                yield ClientUnderTest(kind, async_client, loop)
+            finally:
+                await loop.run(async_client.aclose())
+                await trio.to_thread.run_sync(loop.stop)
         else:
             sync_client = httpcore.Client(**kwargs)
             try:

@@ -1,10 +1,12 @@
 """httpcore: a trio-native HTTP client with strict timeouts.
 
-`TrioClient` is the engine, for trio programs; `Client` is the blocking API
-running the same engine in a background trio thread; `get`, `post`, ... send
+`TrioClient` is the engine, for trio programs; `AsyncClient` runs the same
+engine inside an asyncio event loop (trio guest mode); `Client` is the
+blocking API running it in a background trio thread; `get`, `post`, ... send
 one request with a short-lived `Client`.
 """
 
+from ._asyncio import AsyncClient
 from ._core.auth import Auth, BasicAuth, DigestAuth, FunctionAuth
 from ._core.config import (
     DEFAULT_MAX_REDIRECTS,
@@ -60,6 +62,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_CONFIG",
     "URL",
     "ASGIDispatch",
+    "AsyncClient",
     "AsyncResponse",
     "Auth",
     "BaseResponse",

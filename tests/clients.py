@@ -1,7 +1,20 @@
-"""Run one test through both clients: `TrioClient` directly, `Client` from a worker thread."""
+"""Run one test through every client flavour.
+
+- "trio": `TrioClient`, awaited directly in the trio test;
+- "sync": the blocking `Client`, called from a worker thread;
+- "asyncio": `AsyncClient`, in an asyncio loop (``asyncio.run``) of its own
+  thread; each call is submitted to that loop and waited for from a worker
+  thread.
+
+`ClientUnderTest.native(fn)` runs ``fn(client, flavour)`` in the client's own
+world (trio or asyncio), for tests that stream, gather or cancel there.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any
 
@@ -10,21 +23,90 @@ import trio
 import httpcore
 
 
-class ClientUnderTest:
-    """A uniform async face over `TrioClient` and the blocking `Client`."""
+class AsyncioThread:
+    """An asyncio loop running in its own thread (``asyncio.run``, so shut down as usual)."""
 
-    def __init__(self, kind: str, client: Any) -> None:
+    def __init__(self, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> None:
+        self._loop_factory = loop_factory
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="asyncio-under-test", daemon=True)
+
+    def start(self) -> AsyncioThread:
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def _run(self) -> None:
+        if self._loop_factory is None:
+            asyncio.run(self._main())
+        else:
+            with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+                runner.run(self._main())
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        await self._stop.wait()
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run `coro` in the loop; block this (non-loop) thread for its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """From trio: run `coro` in the loop and return its result."""
+        return await trio.to_thread.run_sync(self.submit, coro)
+
+    def stop(self) -> None:
+        assert self.loop is not None and self._stop is not None
+        self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+
+class Flavour:
+    """The concurrency tools of a client's world, for `ClientUnderTest.native` functions."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    async def gather(self, *fns: Callable[[], Awaitable[Any]]) -> list[Any]:
+        """Run every ``fn()`` concurrently; return their results in order."""
+        if self.kind == "asyncio":
+            return list(await asyncio.gather(*(fn() for fn in fns)))
+        results: list[Any] = [None] * len(fns)
+
+        async def one(i: int) -> None:
+            results[i] = await fns[i]()
+
+        async with trio.open_nursery() as nursery:
+            for i in range(len(fns)):
+                nursery.start_soon(one, i)
+        return results
+
+    async def sleep(self, seconds: float) -> None:
+        if self.kind == "asyncio":
+            await asyncio.sleep(seconds)
+        else:
+            await trio.sleep(seconds)
+
+
+class ClientUnderTest:
+    """A uniform async face over `TrioClient`, the blocking `Client` and `AsyncClient`."""
+
+    def __init__(self, kind: str, client: Any, loop: AsyncioThread | None = None) -> None:
         self.kind = kind
         self.client = client
+        self.loop = loop
 
     @property
     def cookies(self) -> httpcore.Cookies:
         return self.client.cookies  # type: ignore[no-any-return]
 
     async def request(self, method: str, url: Any, **kwargs: Any) -> Any:
-        if self.kind == "trio":
-            return await self.client.request(method, url, **kwargs)
-        return await trio.to_thread.run_sync(partial(self.client.request, method, url, **kwargs))
+        return await self.call("request", method, url, **kwargs)
 
     async def get(self, url: Any, **kwargs: Any) -> Any:
         return await self.request("GET", url, **kwargs)
@@ -33,13 +115,32 @@ class ClientUnderTest:
         return await self.request("POST", url, **kwargs)
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call any client method (awaiting it on TrioClient, in a thread on Client)."""
+        """Call any client method (awaited on TrioClient, in a thread on Client, in the
+        loop on AsyncClient)."""
         fn = getattr(self.client, method)
         if self.kind == "trio":
             return await fn(*args, **kwargs)
+        if self.kind == "asyncio":
+            assert self.loop is not None
+            return await self.loop.run(fn(*args, **kwargs))
         return await trio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
     async def next(self, response: Any) -> Any:
         if self.kind == "trio":
             return await response.next()
+        if self.kind == "asyncio":
+            assert self.loop is not None
+            return await self.loop.run(response.next())
         return await trio.to_thread.run_sync(response.next)
+
+    async def native(self, fn: Callable[[Any, Flavour], Awaitable[Any]]) -> Any:
+        """Run ``fn(client, flavour)`` where the client lives (not for "sync")."""
+        assert self.kind != "sync", "native() is for the async clients"
+        if self.kind == "trio":
+            return await fn(self.client, Flavour("trio"))
+        assert self.loop is not None
+        return await self.loop.run(_as_coroutine(fn(self.client, Flavour("asyncio"))))
+
+
+async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

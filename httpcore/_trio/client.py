@@ -218,6 +218,24 @@ def _take_proxy_authorization(request: Request) -> tuple[str, Request]:
     return ", ".join(values), stripped
 
 
+def in_trio_task() -> bool:
+    """True inside a trio task (False in asyncio code, even beside a trio guest run)."""
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+#: The keyword arguments of `request()` that belong to `send()`.
+SEND_OPTIONS = ("stream", "allow_redirects", "auth", "verify", "cert", "timeout")
+
+
+def split_send_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the `send()` options out of a facade's `request()` keyword arguments."""
+    return {name: kwargs.pop(name) for name in SEND_OPTIONS if name in kwargs}
+
+
 def _seconds(timeout: float | None) -> float:
     return math.inf if timeout is None else timeout
 
@@ -300,6 +318,11 @@ class TrioClient:
     # -- lifecycle -----------------------------------------------------------------
 
     async def __aenter__(self) -> TrioClient:
+        if not in_trio_task():
+            raise RuntimeError(
+                "TrioClient runs only under trio (inside trio.run): in asyncio code use "
+                "httpcore.AsyncClient, in blocking code httpcore.Client"
+            )
         if self._state != "unopened":
             raise RuntimeError("A TrioClient can be entered only once; create a new one")
         self._nursery_manager = trio.open_nursery()
@@ -506,7 +529,7 @@ class TrioClient:
                 await response.close()
                 exc.request = exc.request or request
                 raise
-            await _drain(response)
+            await drain_redirect(response)
             history.append(response)
             request = next_request
 
@@ -515,7 +538,7 @@ class TrioClient:
     ) -> Any:
         async def follow() -> AsyncResponse:
             next_request = self._build_redirect_request(response.request, response)
-            await _drain(response)
+            await drain_redirect(response)
             next_response = await self._send_handling_redirects(
                 next_request, settings, False, [*history, response]
             )
@@ -573,7 +596,7 @@ class TrioClient:
                 if isinstance(exc, RequestError):
                     exc.request = exc.request or request
                 raise
-            await _drain(response)
+            await drain_redirect(response)
             request = next_request
 
     async def _send_single(self, request: Request, settings: _Settings) -> AsyncResponse:
@@ -651,7 +674,7 @@ class _Settings:
         self.auth = auth
 
 
-async def _drain(response: AsyncResponse) -> None:
+async def drain_redirect(response: AsyncResponse) -> None:
     """Skip a small body of known size (so its connection is reused); close others.
 
     The body is read as received and dropped: never decompressed, never kept.
@@ -672,5 +695,13 @@ def _as_base_url(url: URL | str) -> URL:
     return base
 
 
-__all__ = ["UNSET", "Dispatch", "NetworkDispatch", "TrioClient"]
+__all__ = [
+    "UNSET",
+    "Dispatch",
+    "NetworkDispatch",
+    "TrioClient",
+    "drain_redirect",
+    "in_trio_task",
+    "split_send_options",
+]
 _ = Mapping

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import trio
 
 from .._core.models import AsyncResponse, Request, Response
-from .client import UNSET, TrioClient
+from .client import UNSET, TrioClient, split_send_options
 
 T = TypeVar("T")
 
@@ -204,11 +204,7 @@ class Client:
 
     def request(self, method: str, url: Any, **kwargs: Any) -> Response:
         """Build and send a request; see `send`."""
-        send_kwargs = {
-            name: kwargs.pop(name)
-            for name in ("stream", "allow_redirects", "auth", "verify", "cert", "timeout")
-            if name in kwargs
-        }
+        send_kwargs = split_send_options(kwargs)
         request = self.build_request(method, url, **kwargs)
         return self.send(request, **send_kwargs)
 

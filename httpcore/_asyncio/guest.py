@@ -1,0 +1,343 @@
+"""One trio guest run per asyncio event loop, and the two ways across it.
+
+Theory of operation
+-------------------
+A thread can hold one trio run, guest or not. So every `AsyncClient` of a
+loop shares one `GuestRun`: the first client that needs it starts trio with
+``trio.lowlevel.start_guest_run`` on that loop, and the run ends when the
+last client has closed (a client opening later starts a new one). The run's
+main task holds one nursery; each client is served by one task in it (which
+enters the client's `TrioClient` and waits for ``aclose()``), and each call
+from asyncio runs as one more task there.
+
+Trio and asyncio share the loop's thread: trio's scheduler runs as loop
+callbacks, and between them the loop runs asyncio code. Trio allows its
+sync-colored functions (spawning a task, cancelling a scope, setting an
+event) to be called from the host's thread between its ticks; that is how
+asyncio code gets in.
+
+- asyncio → trio, `GuestRun.call(fn, *args)`: spawn a trio task that runs
+  ``fn(*args)`` in its own cancel scope and completes an asyncio future
+  with the outcome. If the awaiting asyncio task is cancelled, the scope is
+  cancelled and the task waits, whatever else happens, for the trio side to
+  unwind before it sees ``CancelledError``: the connection has then been
+  released or closed, and the pool is back at its baseline.
+- trio → asyncio, `GuestRun.call_host(fn, *args)`: run the coroutine as an
+  asyncio task and wait on a trio event set when it is done; a trio
+  cancellation cancels the asyncio task and waits for it.
+
+Neither side's cancellation exception crosses: a trio task cancelled because
+the run is shutting down reports a `RuntimeError` to asyncio, and an asyncio
+task cancelled under a trio caller reports a `RuntimeError` to trio.
+
+Shutdown: ``asyncio.run`` ends by cancelling every task, then closes the
+loop. A trio run is no task, so each run keeps a *guardian* task that waits
+for the run's end. When the guardian is cancelled, the loop is ending: it
+cancels the run's main scope (which closes every client still open, with a
+`ResourceWarning`), and waits for the run to finish, so trio never touches
+a closed loop. An error that ends the run (a bug: every task reports its own
+errors to its caller) is passed to the loop's exception handler and to every
+caller still waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import outcome
+import trio
+
+from .._trio.client import in_trio_task
+
+T = TypeVar("T")
+
+_RUNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GuestRun] = weakref.WeakKeyDictionary()
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; a `RuntimeError` that names the right client otherwise."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        if in_trio_task():
+            raise RuntimeError(
+                "AsyncClient is for asyncio programs, and this code runs under trio: "
+                "use httpcore.TrioClient (`async with httpcore.TrioClient() as client:`)"
+            ) from None
+        raise RuntimeError(
+            "AsyncClient needs a running asyncio event loop (use it inside asyncio.run()); "
+            "from blocking code use httpcore.Client"
+        ) from None
+
+
+async def wait_through_cancellation(future: asyncio.Future[Any]) -> bool:
+    """Wait until `future` is done, even if cancelled meanwhile; True if we were."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancelled = True
+    return cancelled
+
+
+class RunEnded(RuntimeError):
+    """The guest run ended (its loop is shutting down) while a call was running."""
+
+
+class _Call:
+    """One asyncio → trio call: its future, its trio cancel scope, its end."""
+
+    __slots__ = ("cancel_requested", "done", "result", "scope")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.result: asyncio.Future[Any] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.scope: trio.CancelScope | None = None
+        self.cancel_requested = False
+
+    def cancel(self) -> None:
+        self.cancel_requested = True
+        if self.scope is not None:
+            self.scope.cancel()
+
+
+class ClientHandle:
+    """What the guest run keeps for one client: started, stop, stopped."""
+
+    __slots__ = ("started", "stop", "stopped")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.started: asyncio.Future[None] = loop.create_future()
+        self.stopped: asyncio.Future[None] = loop.create_future()
+        self.stop = trio.Event()
+
+
+class GuestRun:
+    """The trio guest run of one asyncio loop, shared by its clients (ref-counted)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.clients = 0
+        self.stopping = False
+        self.nursery: trio.Nursery | None = None
+        self._main_scope: trio.CancelScope | None = None
+        self._ready: asyncio.Future[None] = loop.create_future()
+        self.finished: asyncio.Future[BaseException | None] = loop.create_future()
+        self._guardian: asyncio.Task[None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @classmethod
+    async def serve(cls, engine: Any) -> tuple[GuestRun, ClientHandle]:
+        """Serve `engine` (a TrioClient) in this loop's run, starting the run if needed.
+
+        Returns once the engine is entered. Cancelled meanwhile, the client is
+        closed again before `CancelledError` propagates.
+        """
+        loop = running_loop()
+        run = _RUNS.get(loop)
+        if run is None:
+            run = _RUNS[loop] = cls(loop)
+            previous = _PREVIOUS.pop(loop, None)
+            if previous is None or previous.done():
+                run._start()
+            else:  # one trio run per thread: the last one must be over first
+                previous.add_done_callback(lambda _: run._start())
+        run.clients += 1
+        handle = ClientHandle(loop)
+        try:
+            await asyncio.shield(run._ready)
+        except BaseException:
+            run._release()
+            raise
+        if run.stopping or run.nursery is None:  # the loop began to end meanwhile
+            run._release()
+            raise RunEnded("The event loop is shutting down")
+        run.nursery.start_soon(run._serve_client, engine, handle)
+        if await wait_through_cancellation(handle.started):
+            handle.stop.set()
+            await wait_through_cancellation(handle.stopped)
+            raise asyncio.CancelledError
+        handle.started.result()
+        return run, handle
+
+    def _start(self) -> None:
+        try:
+            trio.lowlevel.start_guest_run(
+                self._main,
+                run_sync_soon_threadsafe=self.loop.call_soon_threadsafe,
+                run_sync_soon_not_threadsafe=self.loop.call_soon,
+                done_callback=self._done,
+                host_uses_signal_set_wakeup_fd=True,
+            )
+        except BaseException as exc:  # e.g. this thread is already running trio
+            self._finish(exc, f"Could not start trio in this thread: {exc}")
+            return
+        self._guardian = self.loop.create_task(self._guard(), name="httpcore-trio-guest")
+
+    async def _main(self) -> None:
+        with trio.CancelScope() as scope:
+            self._main_scope = scope
+            if self.stopping:  # every client left before the run got going
+                scope.cancel()
+            async with trio.open_nursery() as nursery:
+                self.nursery = nursery
+                self._ready.set_result(None)
+                await trio.sleep_forever()
+
+    async def _serve_client(self, engine: Any, handle: ClientHandle) -> None:
+        result = await outcome.acapture(self._hold, engine, handle)
+        cancelled = isinstance(result, outcome.Error) and isinstance(result.error, trio.Cancelled)
+        if cancelled:  # the run is ending under the client: closed, not failed
+            result = outcome.Error(RunEnded("The event loop is shutting down"))
+        if not handle.started.done():  # never entered: the opener hears why
+            _complete(handle.started, result)
+            result = outcome.Value(None)
+        _complete(handle.stopped, outcome.Value(None) if cancelled else result)
+        self._release()
+
+    @staticmethod
+    async def _hold(engine: Any, handle: ClientHandle) -> None:
+        async with engine:
+            handle.started.set_result(None)
+            await handle.stop.wait()
+
+    def _release(self) -> None:
+        self.clients -= 1
+        if self.clients == 0:
+            self._stop()
+
+    def _stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            if _RUNS.get(self.loop) is self:
+                del _RUNS[self.loop]
+                _PREVIOUS[self.loop] = self.finished
+        if self._main_scope is not None:
+            self._main_scope.cancel()
+
+    def _done(self, result: outcome.Outcome[None]) -> None:
+        error = result.error if isinstance(result, outcome.Error) else None
+        if error is not None:
+            self.loop.call_exception_handler(
+                {"message": "httpcore's trio guest run failed", "exception": error}
+            )
+        self._finish(error, "httpcore's trio guest run has ended")
+
+    def _finish(self, error: BaseException | None, message: str) -> None:
+        self._stop()
+        if not self._ready.done():
+            ended = RunEnded(message)
+            ended.__cause__ = error
+            self._ready.set_exception(ended)
+        self.finished.set_result(error)
+
+    async def _guard(self) -> None:
+        try:
+            await asyncio.shield(self.finished)
+        except asyncio.CancelledError:
+            # asyncio.run is ending the loop: end trio first, then say who leaked.
+            unclosed = self.clients
+            self._stop()
+            await wait_through_cancellation(self.finished)
+            if unclosed:
+                warnings.warn(
+                    f"{unclosed} AsyncClient(s) not closed when the event loop ended; "
+                    "use `async with AsyncClient() as client:` or `await client.aclose()`",
+                    ResourceWarning,
+                    stacklevel=1,
+                )
+            raise
+
+    # -- crossing ------------------------------------------------------------------
+
+    async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run ``await fn(*args)`` in a trio task; return or raise what it did.
+
+        Cancelling the awaiting task cancels the trio task, and waits for it
+        to finish before `CancelledError` propagates.
+        """
+        if self.nursery is None or self.stopping:
+            raise RunEnded("The AsyncClient for this call is closed (its trio run has ended)")
+        call = _Call(self.loop)
+        self.nursery.start_soon(self._run_call, call, fn, args)
+        try:
+            return await call.result  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            call.cancel()
+            await wait_through_cancellation(call.done)
+            lost = call.result
+            if lost.done() and not lost.cancelled() and lost.exception() is None:
+                # The trio side had finished just before the cancellation landed.
+                await _discard(self, lost.result())
+            raise
+
+    async def _run_call(self, call: _Call, fn: Callable[..., Awaitable[Any]], args: Any) -> None:
+        with trio.CancelScope() as scope:
+            call.scope = scope
+            if call.cancel_requested:
+                scope.cancel()
+            result = await outcome.acapture(fn, *args)
+        if isinstance(result, outcome.Error) and isinstance(result.error, trio.Cancelled):
+            # Cancelled for the asyncio caller (who no longer waits), or because the
+            # run is ending; either way this task is over and nothing else needs it.
+            result = outcome.Error(RunEnded("The event loop is shutting down"))
+        elif call.result.cancelled():
+            await _discard_in_trio(result)
+        _complete(call.result, result)
+        _complete(call.done, outcome.Value(None))
+
+    async def call_host(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """From a trio task: run ``await fn(*args)`` as an asyncio task, return its result.
+
+        A trio cancellation cancels the asyncio task and waits for it to end.
+        """
+        task = self.loop.create_task(fn(*args))
+        finished = trio.Event()
+        task.add_done_callback(lambda _: finished.set())
+        try:
+            await finished.wait()
+        finally:
+            if not task.done():
+                task.cancel()
+                with trio.CancelScope(shield=True):
+                    await finished.wait()
+        if task.cancelled():
+            raise RunEnded("The asyncio side of this call was cancelled (is the loop ending?)")
+        return task.result()
+
+
+_PREVIOUS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, asyncio.Future[BaseException | None]
+] = weakref.WeakKeyDictionary()
+
+
+def _complete(future: asyncio.Future[Any], result: outcome.Outcome[Any]) -> None:
+    if future.done():
+        return
+    if isinstance(result, outcome.Error):
+        future.set_exception(result.error)
+    else:
+        assert isinstance(result, outcome.Value)
+        future.set_result(result.value)
+
+
+async def _discard_in_trio(result: outcome.Outcome[Any]) -> None:
+    """Close a streaming response that no caller will receive (its caller was cancelled)."""
+    if isinstance(result, outcome.Value):
+        value = result.value
+        if not getattr(value, "is_closed", True):
+            with trio.CancelScope(shield=True):
+                await value.close()
+
+
+async def _discard(run: GuestRun, value: Any) -> None:
+    close = getattr(value, "close", None)
+    if close is not None and not getattr(value, "is_closed", True):
+        task = asyncio.ensure_future(run.call(close))
+        await wait_through_cancellation(task)
