@@ -6,7 +6,8 @@ through; from the other side it crosses with `GuestRun.call` (into trio) or
 the engine (trio) and the application (asyncio):
 
 - `TrioStream`: a response body read by trio code (a pooled connection),
-  iterated by the application in asyncio. Each chunk crosses once.
+  iterated by the application in asyncio. Each chunk crosses once. Only
+  asyncio uses it, so it always crosses.
 - `HostStream`: an async iterable written for asyncio (an upload body, the
   body of a dispatch's response), iterated by the engine in trio.
 - `HostDispatch`: a user's dispatch (asyncio code: a MockDispatch handler,
@@ -26,33 +27,27 @@ from .guest import GuestRun
 
 
 class TrioStream:
-    """A trio-side async iterable of bytes, usable from asyncio as well."""
+    """A response body read by trio (a pooled connection's), iterated from asyncio.
 
-    __slots__ = ("_iterable", "_iterator", "_run")
+    Only the application touches it once adopted: the engine is done with a
+    response when it hands it over (see `adopt_response`).
+    """
 
-    def __init__(self, run: GuestRun, iterable: AsyncIterable[bytes]) -> None:
+    __slots__ = ("_body", "_run")
+
+    def __init__(self, run: GuestRun, body: Any) -> None:
         self._run = run
-        self._iterable = iterable
-        self._iterator: AsyncIterator[bytes] | None = None
+        self._body = body  # a ResponseBody: its own async iterator, with aclose()
 
     def __aiter__(self) -> TrioStream:
         return self
 
     async def __anext__(self) -> bytes:
-        if self._iterator is None:
-            self._iterator = self._iterable.__aiter__()
-        if in_trio_task():
-            return await self._iterator.__anext__()
-        return await self._run.call(self._iterator.__anext__)
+        chunk: bytes = await self._run.call(self._body.__anext__)
+        return chunk
 
     async def aclose(self) -> None:
-        aclose = getattr(self._iterable, "aclose", None)
-        if aclose is None:
-            return
-        if in_trio_task():
-            await aclose()
-        else:
-            await self._run.call(aclose)
+        await self._run.call(self._body.aclose)
 
 
 class HostStream:

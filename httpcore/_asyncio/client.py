@@ -163,6 +163,9 @@ class AsyncClient:
             assert handle is not None
             handle.stop.set()
             interrupted = await wait_through_cancellation(handle.stopped) or interrupted
+            run = self._current_run()
+            if run.stopping:  # the last client of the loop: trio is over when we return
+                interrupted = await wait_through_cancellation(run.finished) or interrupted
             if not interrupted:
                 handle.stopped.result()
         if interrupted:

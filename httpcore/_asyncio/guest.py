@@ -125,7 +125,7 @@ class GuestRun:
         self.clients = 0
         self.stopping = False
         self.nursery: trio.Nursery | None = None
-        self._main_scope: trio.CancelScope | None = None
+        self._main_scope = trio.CancelScope()
         self._ready: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
         self._guardian: asyncio.Task[None] | None = None
@@ -136,8 +136,7 @@ class GuestRun:
     async def serve(cls, engine: Any) -> tuple[GuestRun, ClientHandle]:
         """Serve `engine` (a TrioClient) in this loop's run, starting the run if needed.
 
-        Returns once the engine is entered. Cancelled meanwhile, the client is
-        closed again before `CancelledError` propagates.
+        Returns once the engine is entered.
         """
         loop = running_loop()
         run = _RUNS.get(loop)
@@ -159,32 +158,23 @@ class GuestRun:
             run._release()
             raise RunEnded("The event loop is shutting down")
         run.nursery.start_soon(run._serve_client, engine, handle)
-        if await wait_through_cancellation(handle.started):
-            handle.stop.set()
-            await wait_through_cancellation(handle.stopped)
-            raise asyncio.CancelledError
-        handle.started.result()
+        # Entering takes no checkpoint; only the loop's end can cancel this wait, and
+        # then the guardian closes the client with the others.
+        await asyncio.shield(handle.started)
         return run, handle
 
     def _start(self) -> None:
-        try:
-            trio.lowlevel.start_guest_run(
-                self._main,
-                run_sync_soon_threadsafe=self.loop.call_soon_threadsafe,
-                run_sync_soon_not_threadsafe=self.loop.call_soon,
-                done_callback=self._done,
-                host_uses_signal_set_wakeup_fd=True,
-            )
-        except BaseException as exc:  # e.g. this thread is already running trio
-            self._finish(exc, f"Could not start trio in this thread: {exc}")
-            return
+        # trio starts inside the guardian, so a guardian cancelled before its first
+        # step (the loop ended at once) leaves no run behind.
         self._guardian = self.loop.create_task(self._guard(), name="httpcore-trio-guest")
+        self._guardian.add_done_callback(self._guardian_done)
+
+    def _guardian_done(self, guardian: asyncio.Task[None]) -> None:
+        if not self.finished.done():  # cancelled before it could start trio
+            self._finish(None, "The event loop is shutting down")
 
     async def _main(self) -> None:
-        with trio.CancelScope() as scope:
-            self._main_scope = scope
-            if self.stopping:  # every client left before the run got going
-                scope.cancel()
+        with self._main_scope:  # cancelled already if every client left meanwhile
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
                 self._ready.set_result(None)
@@ -195,9 +185,7 @@ class GuestRun:
         cancelled = isinstance(result, outcome.Error) and isinstance(result.error, trio.Cancelled)
         if cancelled:  # the run is ending under the client: closed, not failed
             result = outcome.Error(RunEnded("The event loop is shutting down"))
-        if not handle.started.done():  # never entered: the opener hears why
-            _complete(handle.started, result)
-            result = outcome.Value(None)
+        _complete(handle.started, result)  # set already, unless entering failed
         _complete(handle.stopped, outcome.Value(None) if cancelled else result)
         self._release()
 
@@ -215,11 +203,9 @@ class GuestRun:
     def _stop(self) -> None:
         if not self.stopping:
             self.stopping = True
-            if _RUNS.get(self.loop) is self:
-                del _RUNS[self.loop]
-                _PREVIOUS[self.loop] = self.finished
-        if self._main_scope is not None:
-            self._main_scope.cancel()
+            del _RUNS[self.loop]  # a run is registered from its creation until here
+            _PREVIOUS[self.loop] = self.finished
+        self._main_scope.cancel()
 
     def _done(self, result: outcome.Outcome[None]) -> None:
         error = result.error if isinstance(result, outcome.Error) else None
@@ -238,6 +224,17 @@ class GuestRun:
         self.finished.set_result(error)
 
     async def _guard(self) -> None:
+        try:
+            trio.lowlevel.start_guest_run(
+                self._main,
+                run_sync_soon_threadsafe=self.loop.call_soon_threadsafe,
+                run_sync_soon_not_threadsafe=self.loop.call_soon,
+                done_callback=self._done,
+                host_uses_signal_set_wakeup_fd=True,
+            )
+        except BaseException as exc:  # e.g. this thread is already running trio
+            self._finish(exc, f"Could not start trio in this thread: {exc}")
+            return
         try:
             await asyncio.shield(self.finished)
         except asyncio.CancelledError:
