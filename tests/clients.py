@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -57,8 +58,11 @@ class AsyncioThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
-        """From trio: run `coro` in the loop and return its result."""
-        return await trio.to_thread.run_sync(self.submit, coro)
+        """From trio: run `coro` in the loop and return its result.
+
+        A trio cancellation (a test's hang guard) abandons the wait, not the coroutine.
+        """
+        return await trio.to_thread.run_sync(self.submit, coro, abandon_on_cancel=True)
 
     def stop(self) -> None:
         assert self.loop is not None and self._stop is not None
@@ -144,3 +148,116 @@ class ClientUnderTest:
 
 async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
+
+
+@asynccontextmanager
+async def flavoured_client(kind: str, **kwargs: Any) -> AsyncIterator[Any]:
+    """``async with``: a `TrioClient` ("trio"), or an `AsyncClient` in an asyncio loop of
+    its own thread behind a trio-side stand-in with TrioClient's API ("asyncio")."""
+    if kind == "trio":
+        async with httpcore.TrioClient(**kwargs) as client:
+            yield client
+        return
+    loop = await trio.to_thread.run_sync(AsyncioThread().start)
+    async_client = httpcore.AsyncClient(**kwargs)
+    try:
+        yield AsyncioStandIn(async_client, loop)
+    finally:
+        with trio.CancelScope(shield=True):
+            await loop.run(async_client.aclose())
+            await trio.to_thread.run_sync(loop.stop)
+
+
+class AsyncioStandIn:
+    """TrioClient's API, from trio, over an `AsyncClient` living in an asyncio thread."""
+
+    def __init__(self, client: httpcore.AsyncClient, loop: AsyncioThread) -> None:
+        self.client = client
+        self.loop = loop
+        self.cookies = client.cookies
+        self.headers = client.headers
+
+    def statistics(self) -> Any:
+        return self.client.statistics()
+
+    def build_request(self, *args: Any, **kwargs: Any) -> httpcore.Request:
+        return self.client.build_request(*args, **kwargs)
+
+    async def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        return StandInResponse(
+            await self.loop.run(self.client.request(method, url, **kwargs)), self.loop
+        )
+
+    async def send(self, request: httpcore.Request, **kwargs: Any) -> Any:
+        return StandInResponse(await self.loop.run(self.client.send(request, **kwargs)), self.loop)
+
+    async def get(self, url: Any, **kwargs: Any) -> Any:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: Any, **kwargs: Any) -> Any:
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: Any, **kwargs: Any) -> Any:
+        return await self.request("PUT", url, **kwargs)
+
+    @asynccontextmanager
+    async def stream(self, method: str, url: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        response = await self.request(method, url, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            await response.close()
+
+
+class StandInResponse:
+    """An `AsyncResponse` of the asyncio thread, read from trio."""
+
+    def __init__(self, response: httpcore.AsyncResponse, loop: AsyncioThread) -> None:
+        self._response = response
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._response, name)
+
+    async def read(self) -> bytes:
+        return await self._loop.run(self._response.read())  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        await self._loop.run(self._response.close())
+
+    async def next(self) -> Any:
+        return StandInResponse(await self._loop.run(self._response.next()), self._loop)
+
+    async def __aenter__(self) -> StandInResponse:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.close()
+
+    def stream(self) -> StandInIterator:
+        return StandInIterator(self._response.stream(), self._loop)
+
+    def raw(self) -> StandInIterator:
+        return StandInIterator(self._response.raw(), self._loop)
+
+    def stream_text(self) -> StandInIterator:
+        return StandInIterator(self._response.stream_text(), self._loop)
+
+    def stream_lines(self) -> StandInIterator:
+        return StandInIterator(self._response.stream_lines(), self._loop)
+
+
+class StandInIterator:
+    def __init__(self, iterator: Any, loop: AsyncioThread) -> None:
+        self._iterator = iterator
+        self._loop = loop
+
+    def __aiter__(self) -> StandInIterator:
+        return self
+
+    async def __anext__(self) -> Any:
+        return await self._loop.run(_anext(self._iterator))
+
+
+async def _anext(iterator: Any) -> Any:
+    return await iterator.__anext__()

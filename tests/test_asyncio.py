@@ -745,3 +745,49 @@ def test_every_client_leaves_before_trio_got_going(server: ServerThread) -> None
             assert (await other.get(server.url + "/")).status_code == 200
 
     run(main())
+
+
+def test_reading_after_the_client_closed_is_a_read_error(server: ServerThread) -> None:
+    async def main() -> None:
+        async with httpcore.AsyncClient() as client:
+            response = await client.get(server.url + "/bytes/300000?chunk=1000", stream=True)
+            other = await client.get(server.url + "/bytes/300000?chunk=1000", stream=True)
+        with pytest.raises(httpcore.ReadError) as info:
+            await response.read()
+        assert info.value.request is response.request
+        await other.close()
+        assert client.statistics().connections == 0
+        # With another client keeping the loop's trio run alive, the engine says it.
+        async with httpcore.AsyncClient() as keeper:
+            async with httpcore.AsyncClient() as client:
+                response = await client.get(server.url + "/bytes/300000?chunk=1000", stream=True)
+            with pytest.raises(httpcore.ReadError):
+                await response.read()
+            assert (await keeper.get(server.url + "/")).status_code == 200
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("headers", "content", "message"),
+    [
+        ({"Transfer-Encoding": "gzip"}, b"abc", "Transfer-Encoding"),
+        ({"Content-Length": "3"}, b"0123456789", "Content-Length"),
+    ],
+)
+def test_local_errors_and_tls_errors(
+    server: ServerThread, headers: dict[str, str], content: bytes, message: str
+) -> None:
+    async def main() -> None:
+        async with httpcore.AsyncClient() as client:
+            with pytest.raises(httpcore.LocalProtocolError, match=message) as info:
+                await client.post(server.url + "/echo", data=content, headers=headers)
+            assert info.value.request is not None
+            with pytest.raises(httpcore.ConnectError, match="TLS error"):
+                await client.get(server.url.replace("http://", "https://") + "/")
+            with pytest.raises(httpcore.UnsupportedProtocol):
+                await client.get("ftp://127.0.0.1/")
+            assert counts(client) == BASELINE_CLOSED
+            assert (await client.get(server.url + "/")).status_code == 200
+
+    run(main())

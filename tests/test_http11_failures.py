@@ -1,4 +1,4 @@
-"""HTTP/1.1 against misbehaving raw servers, through `httpcore.TrioClient`.
+"""HTTP/1.1 against misbehaving raw servers, through `TrioClient` and `AsyncClient`.
 
 Each server here is a few lines of trio that read the request and write exact
 bytes, for what a real server will not do: truncated or broken bodies, garbage
@@ -11,7 +11,7 @@ connection, so that the next request to a good server works.
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ import trio
 import trio.testing
 
 import httpcore
+from tests.clients import flavoured_client
 from tests.servers import CountingServer, ServerThread, raw_server, read_request_head
 
 pytestmark = pytest.mark.usefixtures("h1_codec")
@@ -97,10 +98,21 @@ def reply_once(recorder: Recorder, reply: bytes, *, then: str) -> Handler:
     return handler
 
 
+# Every test runs with TrioClient and with AsyncClient (in an asyncio thread).
+FLAVOUR = ["trio"]
+
+
+@pytest.fixture(autouse=True, params=["trio", "asyncio"])
+def flavour(request: pytest.FixtureRequest) -> Iterator[str]:
+    FLAVOUR[0] = request.param
+    yield request.param
+    FLAVOUR[0] = "trio"
+
+
 @asynccontextmanager
-async def guarded_client(**kwargs: Any) -> AsyncIterator[httpcore.TrioClient]:
+async def guarded_client(**kwargs: Any) -> AsyncIterator[Any]:
     with trio.fail_after(HANG_GUARD):
-        async with httpcore.TrioClient(**kwargs) as client:
+        async with flavoured_client(FLAVOUR[0], **kwargs) as client:
             yield client
 
 
@@ -577,8 +589,9 @@ async def test_hard_limit_pool_timeout_then_handover() -> None:
 
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(wait_for_connection)
-                    await trio.testing.wait_all_tasks_blocked()
-                    assert client.statistics().waiters == 1
+                    with trio.fail_after(2):  # (the AsyncClient waits in another thread)
+                        while client.statistics().waiters != 1:
+                            await trio.sleep(0.005)
                     assert await held.read() == b"/held2"
             assert results == [b"/waiter"]
             assert_no_leak(client, connections=1)

@@ -1,7 +1,8 @@
-"""HTTP/2 against hypercorn (h2 over TLS, h2c), through both clients."""
+"""HTTP/2 against hypercorn (h2 over TLS, h2c), through every client."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import trio
 
 import httpcore
 from httpcore._trio.http2 import STREAM_WINDOW
+from tests.clients import Flavour
 from tests.servers import ServerThread
 
 
@@ -37,25 +39,27 @@ async def test_protocol_and_basics(make_client: Any, h2_server: ServerThread, ca
 
 
 async def test_200_concurrent_requests_share_one_connection(
-    h2_server: ServerThread, ca_file: str
+    make_async_client: Any, h2_server: ServerThread, ca_file: str
 ) -> None:
-    async with httpcore.TrioClient(**h2_kwargs(h2_server, ca_file)) as client:
-        bodies: dict[int, Any] = {}
+    async def fetch_all(client: Any, flavour: Flavour) -> None:
+        async def fetch(i: int) -> Any:
+            return (await client.get(f"{h2_server.url}/echo?i={i}")).json()
 
-        async def fetch(i: int) -> None:
-            bodies[i] = (await client.get(f"{h2_server.url}/echo?i={i}")).json()
-
-        async with trio.open_nursery() as nursery:
-            for i in range(200):
-                nursery.start_soon(fetch, i)
-        assert [bodies[i]["query"] for i in range(200)] == [f"i={i}" for i in range(200)]
+        bodies = await flavour.gather(*(partial(fetch, i) for i in range(200)))
+        assert [body["query"] for body in bodies] == [f"i={i}" for i in range(200)]
         stats = client.statistics()
         assert (stats.connections, stats.idle, stats.streams) == (1, 1, 0)
 
+    async with make_async_client(**h2_kwargs(h2_server, ca_file)) as client:
+        await client.native(fetch_all)
 
-async def test_64_mib_download_intact(h2_server: ServerThread, ca_file: str) -> None:
+
+async def test_64_mib_download_intact(
+    make_async_client: Any, h2_server: ServerThread, ca_file: str
+) -> None:
     size = 64 << 20
-    async with httpcore.TrioClient(**h2_kwargs(h2_server, ca_file)) as client:
+
+    async def download(client: Any, flavour: Flavour) -> int:
         async with client.stream("GET", f"{h2_server.url}/pattern/{size}") as response:
             received = 0
             pattern = bytes(range(256))
@@ -64,7 +68,10 @@ async def test_64_mib_download_intact(h2_server: ServerThread, ca_file: str) -> 
                 expected = (pattern[offset:] + pattern * (len(chunk) // 256 + 2))[: len(chunk)]
                 assert chunk == expected
                 received += len(chunk)
-        assert received == size
+        return received
+
+    async with make_async_client(**h2_kwargs(h2_server, ca_file)) as client:
+        assert await client.native(download) == size
 
 
 async def test_slow_consumer_holds_only_its_window(h2_server: ServerThread, ca_file: str) -> None:
@@ -116,7 +123,7 @@ async def test_16_mib_upload_under_flow_control(
                 self.sent += 1 << 20
                 return b"s" * (1 << 20)
 
-        if client.kind == "trio":
+        if client.kind != "sync":  # an async iterator: for the async clients
             response = await client.post(h2_server.url + "/upload-size", data=Chunks())
             assert response.text == str(4 << 20)
 

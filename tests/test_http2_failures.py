@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import h2.events
@@ -11,9 +13,19 @@ import trio
 from h2.errors import ErrorCodes
 
 import httpcore
+from tests.clients import flavoured_client
 from tests.h2server import H2ServerConnection, h2_server
 
 H2C = {"http1": False}
+# Every test runs with TrioClient and with AsyncClient (in an asyncio thread).
+FLAVOUR = ["trio"]
+
+
+@pytest.fixture(autouse=True, params=["trio", "asyncio"])
+def flavour(request: pytest.FixtureRequest) -> Iterator[str]:
+    FLAVOUR[0] = request.param
+    yield request.param
+    FLAVOUR[0] = "trio"
 
 
 def assert_clean(client: httpcore.TrioClient) -> None:
@@ -35,7 +47,7 @@ async def test_settings_we_advertise_and_ping() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             response = await client.get(url + "/")
             assert (response.protocol, response.text) == ("HTTP/2", "ok")
         # The client's SETTINGS: no push, 100 KiB header lists; and our PING was answered.
@@ -59,7 +71,7 @@ async def test_goaway_with_streams_in_flight() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             bodies: list[bytes] = []
 
             async def fetch() -> None:
@@ -83,7 +95,7 @@ async def test_refused_stream_is_retried_on_a_new_connection() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             response = await client.post(url + "/", data=b"not idempotent")
             assert response.text == "ok"
             assert len(connections) == 2
@@ -98,7 +110,7 @@ async def test_refused_twice_is_an_error() -> None:
                 await conn.flush()
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.RemoteProtocolError, match="REFUSED_STREAM"):
                 await client.get(url + "/")
             assert_clean(client)
@@ -122,7 +134,7 @@ async def test_max_concurrent_streams_one() -> None:
     settings = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1}
     limits = httpcore.PoolLimits(hard_limit=1)
     async with h2_server(handler, settings) as (url, connections):
-        async with httpcore.TrioClient(pool_limits=limits, **H2C) as client:
+        async with flavoured_client(FLAVOUR[0], pool_limits=limits, **H2C) as client:
             async with trio.open_nursery() as nursery:
                 for _ in range(5):
                     nursery.start_soon(client.get, url + "/")
@@ -140,7 +152,7 @@ async def test_stream_limit_opens_another_connection_within_pool_limits() -> Non
 
     settings = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 2}
     async with h2_server(handler, settings) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             async with trio.open_nursery() as nursery:
                 for _ in range(6):
                     nursery.start_soon(client.get, url + "/")
@@ -155,7 +167,7 @@ async def test_oversize_header_list() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.RemoteProtocolError) as info:
                 await client.get(url + "/")
             assert info.value.request is not None
@@ -169,7 +181,7 @@ async def test_header_list_under_the_limit() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             response = await client.get(url + "/")
             assert len(response.headers["x-big"]) == 90 * 1024
 
@@ -185,7 +197,7 @@ async def test_connection_dropped(when: str) -> None:
         await conn.stream.aclose()
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises((httpcore.RemoteProtocolError, httpcore.ReadError)) as info:
                 await client.get(url + "/")
             assert info.value.request is not None
@@ -198,7 +210,7 @@ async def test_window_update_never_comes() -> None:
 
     settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
     async with h2_server(handler, settings) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             timeout = httpcore.TimeoutConfig(5, write_timeout=0.3)
             with pytest.raises(httpcore.WriteTimeout):
                 await client.post(url + "/", data=b"w" * 100_000, timeout=timeout)
@@ -220,9 +232,13 @@ async def test_cancelled_request_resets_only_its_stream() -> None:
 
     reset: list[Any] = []
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
-            with trio.move_on_after(0.2):
-                await client.get(url + "/first")
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
+            if FLAVOUR[0] == "trio":
+                with trio.move_on_after(0.2):
+                    await client.get(url + "/first")
+            else:  # cancelled in its own loop, by asyncio.wait_for
+                with pytest.raises(TimeoutError):
+                    await client.loop.run(asyncio.wait_for(client.client.get(url + "/first"), 0.2))
             assert (await client.get(url + "/second")).text == "second"
             assert_clean(client)
     (stream_id, code, first) = reset[0]
@@ -241,7 +257,7 @@ async def test_server_closes_idle_connection_then_new_request() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             assert (await client.get(url + "/")).text == "one"
             with trio.fail_after(5):
                 while client.statistics().connections:
@@ -258,7 +274,7 @@ async def test_garbage_instead_of_settings() -> None:
     from tests.servers import raw_server
 
     async with raw_server(handler) as url:
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.RemoteProtocolError):
                 await client.get(url + "/")
             assert client.statistics().connections == 0
@@ -271,7 +287,7 @@ async def test_settings_never_come() -> None:
     from tests.servers import raw_server
 
     async with raw_server(handler) as url:
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.ConnectTimeout):
                 await client.get(url + "/", timeout=httpcore.TimeoutConfig(5, connect_timeout=0.2))
             assert client.statistics().connections == 0
@@ -290,7 +306,7 @@ async def test_lowered_stream_limit_later_never_deadlocks() -> None:
 
     limits = httpcore.PoolLimits(hard_limit=1)
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(pool_limits=limits, **H2C) as client:
+        async with flavoured_client(FLAVOUR[0], pool_limits=limits, **H2C) as client:
             await client.get(url + "/")
             with trio.fail_after(5):
                 async with trio.open_nursery() as nursery:
@@ -313,7 +329,7 @@ async def test_goaway_on_an_idle_connection() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, connections):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             assert (await client.get(url + "/")).text == "one"
             consumed.set()
             with trio.fail_after(5):
@@ -335,7 +351,7 @@ async def test_connection_reset_during_upload() -> None:
 
     big_window = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1}
     async with h2_server(handler, big_window) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(
                 (httpcore.WriteError, httpcore.ReadError, httpcore.RemoteProtocolError)
             ):
@@ -351,7 +367,7 @@ async def test_connection_lost_while_waiting_for_window() -> None:
 
     settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
     async with h2_server(handler, settings) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises((httpcore.ReadError, httpcore.RemoteProtocolError)):
                 await client.post(url + "/", data=b"w" * 100_000)
             assert client.statistics().connections == 0
@@ -367,7 +383,7 @@ async def test_early_response_while_uploading() -> None:
 
     settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1024}
     async with h2_server(handler, settings) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             response = await client.post(url + "/", data=b"u" * 1_000_000)
             assert (response.status_code, response.text) == (413, "too big")
             assert_clean(client)
@@ -381,13 +397,14 @@ async def test_stream_reset_with_an_error() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.RemoteProtocolError, match="INTERNAL_ERROR"):
                 await client.get(url + "/")
             assert (await client.get(url + "/")).text == "ok"
             assert_clean(client)
 
 
+@pytest.mark.parametrize("flavour", ["trio"], indirect=True)  # engine internals
 async def test_empty_data_frames_and_body_end() -> None:
     async def handler(conn: H2ServerConnection) -> None:
         (event,) = await conn.wait_for(h2.events.StreamEnded)
@@ -399,7 +416,7 @@ async def test_empty_data_frames_and_body_end() -> None:
         await answer_everything(conn)
 
     async with h2_server(handler) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             response = await client.get(url + "/", stream=True)
             body: Any = response._stream
             assert [chunk async for chunk in body] == [b"body"]
@@ -411,16 +428,17 @@ async def test_empty_data_frames_and_body_end() -> None:
 
 async def test_connect_method_is_refused_locally() -> None:
     async with h2_server(answer_everything) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             with pytest.raises(httpcore.LocalProtocolError, match="HTTP/2"):
                 await client.request("CONNECT", url + "/")
             assert (await client.get(url + "/")).text == "ok"
             assert_clean(client)
 
 
+@pytest.mark.parametrize("flavour", ["trio"], indirect=True)  # engine internals
 async def test_closing_an_already_failed_connection() -> None:
     async with h2_server(answer_everything) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             await client.get(url + "/")
             pool = client._dispatch.pool  # type: ignore[attr-defined]
             (connection,) = [c for conns in pool._by_key.values() for c in conns]
@@ -451,7 +469,7 @@ async def test_server_stops_reading_during_upload() -> None:
 
     big_window = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1}
     async with h2_server(handler, big_window) as (url, _):
-        async with httpcore.TrioClient(**H2C) as client:
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
             timeout = httpcore.TimeoutConfig(5, write_timeout=0.3)
             with pytest.raises(httpcore.WriteTimeout):
                 await client.post(url + "/", data=b"s" * (256 << 20), timeout=timeout)

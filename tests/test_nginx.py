@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import trio
 
 import httpcore
+from tests.clients import Flavour
 
 
 def check_pattern(data: bytes, offset: int) -> None:
@@ -39,32 +39,35 @@ async def test_protocols(
 @pytest.mark.parametrize(
     ("which", "kwargs"), [("https_url", {}), ("h2c_url", {"http1": False}), ("http_url", {})]
 )
-async def test_large_download(nginx: Any, which: str, kwargs: Any) -> None:
-    async with httpcore.TrioClient(verify=nginx.ca_file, **kwargs) as client:
+async def test_large_download(make_async_client: Any, nginx: Any, which: str, kwargs: Any) -> None:
+    async def download(client: Any, flavour: Flavour) -> int:
         async with client.stream("GET", getattr(nginx, which) + "/big.bin") as response:
             received = 0
             async for chunk in response.stream():
                 check_pattern(chunk, received)
                 received += len(chunk)
-    assert received == nginx.big_size
+        return received
+
+    async with make_async_client(verify=nginx.ca_file, **kwargs) as client:
+        assert await client.native(download) == nginx.big_size
 
 
 @pytest.mark.parametrize(("which", "kwargs"), [("https_url", {}), ("h2c_url", {"http1": False})])
-async def test_1000_concurrent_requests_http2(nginx: Any, which: str, kwargs: Any) -> None:
-    async with httpcore.TrioClient(verify=nginx.ca_file, **kwargs) as client:
-        statuses: list[int] = []
-
-        async def fetch() -> None:
+async def test_1000_concurrent_requests_http2(
+    make_async_client: Any, nginx: Any, which: str, kwargs: Any
+) -> None:
+    async def fetch_all(client: Any, flavour: Flavour) -> None:
+        async def fetch() -> int:
             response = await client.get(getattr(nginx, which) + "/small.json")
             assert response.protocol == "HTTP/2"
-            statuses.append(response.status_code)
+            return response.status_code  # type: ignore[no-any-return]
 
-        async with trio.open_nursery() as nursery:
-            for _ in range(1000):
-                nursery.start_soon(fetch)
-        assert statuses == [200] * 1000
+        assert await flavour.gather(*([fetch] * 1000)) == [200] * 1000
         stats = client.statistics()
         assert (stats.connections, stats.streams, stats.waiters) == (1, 0, 0)
+
+    async with make_async_client(verify=nginx.ca_file, **kwargs) as client:
+        await client.native(fetch_all)
 
 
 def test_blocking_client_against_nginx(nginx: Any) -> None:

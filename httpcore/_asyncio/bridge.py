@@ -21,6 +21,7 @@ from typing import Any
 
 from .._core.config import TimeoutConfig
 from .._core.content import AsyncIteratorBody
+from .._core.exceptions import ReadError
 from .._core.models import AsyncResponse, Request
 from .._trio.client import drain_redirect, in_trio_task
 from .guest import GuestRun
@@ -43,11 +44,14 @@ class TrioStream:
         return self
 
     async def __anext__(self) -> bytes:
+        if self._run.stopping:  # as under TrioClient: the client closed the connection
+            raise ReadError("Cannot read the body: the AsyncClient that sent it is closed")
         chunk: bytes = await self._run.call(self._body.__anext__)
         return chunk
 
     async def aclose(self) -> None:
-        await self._run.call(self._body.aclose)
+        if not self._run.stopping:  # else the connection is gone already
+            await self._run.call(self._body.aclose)
 
 
 class HostStream:
