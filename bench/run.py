@@ -117,6 +117,7 @@ ALL_PROTOCOLS = frozenset({"h1", "h2", "h2c"})
 H1_ONLY = frozenset({"h1"})
 CLIENTS = (
     ClientSpec("httpcore-trio", "bench_httpcore.py", "trio", True, False, ALL_PROTOCOLS),
+    ClientSpec("httpcore-asyncio", "bench_httpcore.py", "asyncio", True, False, ALL_PROTOCOLS),
     ClientSpec("httpcore-sync", "bench_httpcore.py", "sync", True, True, ALL_PROTOCOLS),
     ClientSpec("httpx-asyncio", "bench_httpx.py", "asyncio", False, False, ALL_PROTOCOLS),
     ClientSpec("httpx-trio", "bench_httpx.py", "trio", False, False, ALL_PROTOCOLS),

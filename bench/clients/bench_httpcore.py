@@ -1,4 +1,5 @@
-"""Benchmark client: this repository's httpcore, as TrioClient ("trio") or Client ("sync").
+"""Benchmark client: this repository's httpcore, as TrioClient ("trio"), AsyncClient
+under asyncio ("asyncio") or Client ("sync").
 
 Runs with the interpreter where our httpcore is installed. HTTP/2 workloads are
 reported as unsupported (n/a) while httpcore cannot negotiate HTTP/2: a first
@@ -7,15 +8,19 @@ request that fails, or a response whose protocol is not "HTTP/2".
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 import trio
 from _common import Job, Tally, Unsupported, describe, measure, parse_args, shared_counter
 
+# This checkout's httpcore, whatever copy the interpreter has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import httpcore
 
-VARIANTS = ("trio", "sync")
+VARIANTS = ("trio", "asyncio", "sync")
 
 
 class _ProtocolCheck:
@@ -52,25 +57,7 @@ def client_options(job: Job) -> dict[str, Any]:
 
 
 def run_trio(job: Job, tally: Tally) -> None:
-    checker = _ProtocolCheck(job)
-
-    async def fetch(client: httpcore.TrioClient) -> None:
-        try:
-            if job.download:
-                async with client.stream("GET", job.url) as response:
-                    checker.check(response.protocol)
-                    received = 0
-                    async for chunk in response.stream():
-                        received += len(chunk)
-            else:
-                response = await client.get(job.url)
-                checker.check(response.protocol)
-                received = len(response.content)
-        except Unsupported:
-            raise
-        except Exception as exc:
-            raise checker.failed(exc) from exc
-        tally.add(response.status_code, received)
+    fetch = _fetcher(job, tally)
 
     async def main() -> None:
         counter = shared_counter(job.count)
@@ -88,6 +75,47 @@ def run_trio(job: Job, tally: Tally) -> None:
                         nursery.start_soon(worker)
 
     trio.run(main)
+
+
+def run_asyncio(job: Job, tally: Tally) -> None:
+    fetch = _fetcher(job, tally)
+
+    async def main() -> None:
+        counter = shared_counter(job.count)
+
+        async def worker() -> None:
+            for _ in counter:
+                await fetch(client)
+
+        async with httpcore.AsyncClient(**client_options(job)) as client:
+            await asyncio.gather(*(worker() for _ in range(max(job.concurrency, 1))))
+
+    asyncio.run(main())
+
+
+def _fetcher(job: Job, tally: Tally) -> Any:
+    """One request of the workload, for either async client (they share the API)."""
+    checker = _ProtocolCheck(job)
+
+    async def fetch(client: Any) -> None:
+        try:
+            if job.download:
+                async with client.stream("GET", job.url) as response:
+                    checker.check(response.protocol)
+                    received = 0
+                    async for chunk in response.stream():
+                        received += len(chunk)
+            else:
+                response = await client.get(job.url)
+                checker.check(response.protocol)
+                received = len(response.content)
+        except Unsupported:
+            raise
+        except Exception as exc:
+            raise checker.failed(exc) from exc
+        tally.add(response.status_code, received)
+
+    return fetch
 
 
 def run_sync(job: Job, tally: Tally) -> None:
@@ -120,7 +148,7 @@ def main() -> int:
     if not hasattr(httpcore, "TrioClient"):
         sys.exit(f"{httpcore.__file__} is not this repository's httpcore")
     library = f"httpcore {httpcore.__version__}"
-    run = run_trio if job.variant == "trio" else run_sync
+    run = {"trio": run_trio, "asyncio": run_asyncio, "sync": run_sync}[job.variant]
     return measure(job, library, lambda tally: run(job, tally))
 
 
