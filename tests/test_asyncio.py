@@ -24,6 +24,7 @@ import trio
 
 import httpcore
 from httpcore._asyncio import guest
+from httpcore._asyncio.bridge import READ_AHEAD
 from tests.servers import ServerThread
 
 try:
@@ -464,10 +465,23 @@ def test_streaming_api(server: ServerThread) -> None:
             assert response.num_bytes_downloaded == 200000
             with pytest.raises(httpcore.StreamConsumed):
                 response.raw()
-            # Closing early releases the connection.
+            # The body is read ahead of the application, boundedly; closing early
+            # releases the connection.
             response = await client.get(server.url + "/bytes/2000000", stream=True)
             assert await response.stream().__anext__()
+            await asyncio.sleep(0.2)
+            buffered = response._stream._buffered  # type: ignore[union-attr]
+            assert 0 < buffered <= READ_AHEAD + 65536
             await response.close()
+            assert counts(client) == BASELINE_CLOSED
+            # A close that is itself cancelled still finishes first.
+            response = await client.get(server.url + "/slow-body?delay=30", stream=True)
+            assert await response.stream().__anext__() == b"first"
+            closing = asyncio.ensure_future(response.close())
+            await asyncio.sleep(0)
+            closing.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await closing
             assert counts(client) == BASELINE_CLOSED
             response = await client.get(server.url + "/gzip", stream=True)
             assert (await response.read()).startswith(b"compressed ")
