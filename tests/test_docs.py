@@ -42,12 +42,8 @@ ALL_BLOCKS = [
     for path in sorted(DOCS.glob("**/*.md"))
     for _, line, code in python_blocks(path)
 ]
-_NO_ASYNCIO = pytest.mark.skipif(
-    not hasattr(httpcore, "AsyncClient"),
-    reason="httpcore.AsyncClient is not in this version yet (the asyncio bridge lands separately)",
-)
 QUICKSTART = [
-    pytest.param(code, id=f"{tab}:{line}", marks=[_NO_ASYNCIO] if tab == "asyncio" else [])
+    pytest.param(code, id=f"{tab}:{line}")
     for tab, line, code in python_blocks(DOCS / "quickstart.md")
 ]
 

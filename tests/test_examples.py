@@ -155,10 +155,6 @@ def test_upload(server: ServerThread, tmp_path: Path, capsys: pytest.CaptureFixt
 # -- asyncio -------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not hasattr(httpcore, "AsyncClient"),
-    reason="httpcore.AsyncClient is not in this version yet (the asyncio bridge lands separately)",
-)
 def test_asyncio_example(server: ServerThread, capsys: pytest.CaptureFixture[str]) -> None:
     example = load("asyncio_fetch")
     urls = [f"{server.url}/", f"{server.url}/status/404", "http://127.0.0.1:9/"]

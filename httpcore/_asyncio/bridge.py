@@ -86,6 +86,7 @@ class TrioStream:
 
     def _start_pump(self) -> None:
         if self._run.stopping:  # as under TrioClient: the client closed the connection
+            self._body.forget()
             raise ReadError("Cannot read the body: the AsyncClient that sent it is closed")
         assert self._run.nursery is not None
         self._pump_scope = trio.CancelScope()
@@ -133,7 +134,9 @@ class TrioStream:
 
     async def aclose(self) -> None:
         if self._pump_done is None:
-            if not self._run.stopping:  # else the connection is gone already
+            if self._run.stopping:  # the connection is gone already
+                self._body.forget()
+            else:
                 await self._run.call(self._body.aclose)
             return
         assert self._pump_scope is not None

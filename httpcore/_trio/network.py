@@ -307,6 +307,10 @@ class ResponseBody:
             self._done = True
             await self._abandon()
 
+    def forget(self) -> None:
+        """Give the body up without I/O: its client has closed, and the connection with it."""
+        self._done = True
+
     def __del__(self) -> None:
         if self._done:
             return
