@@ -39,7 +39,7 @@ class TrioStream:
     """A response body read by trio (a pooled connection's), iterated from asyncio.
 
     A trio task, the *pump*, started at the first read, pulls the body up to
-    `READ_AHEAD` bytes ahead of the application, which takes chunks from the
+    `READ_AHEAD` bytes (plus one read) ahead of the application, which takes chunks from the
     buffer and waits (on an asyncio future) only when it is empty: chunks do
     not cross one by one. The pump waits for room when the buffer is full, so
     memory stays bounded, an HTTP/2 stream's window is still replenished only
@@ -142,8 +142,11 @@ class TrioStream:
         assert self._pump_scope is not None
         self._closing = True
         self._pump_scope.cancel()
-        if await wait_through_cancellation(self._pump_done):
-            raise asyncio.CancelledError
+        try:
+            await asyncio.shield(self._pump_done)
+        except asyncio.CancelledError:
+            await wait_through_cancellation(self._pump_done)  # closed when we return
+            raise
 
 
 class HostStream:
