@@ -24,7 +24,7 @@ import trio
 
 import httpcore
 from httpcore._asyncio import guest
-from httpcore._asyncio.bridge import READ_AHEAD
+from httpcore._asyncio.readahead import READ_AHEAD
 from httpcore._trio.http11 import MAX_READ_SIZE
 from tests.servers import ServerThread
 
@@ -469,16 +469,22 @@ def test_streaming_api(server: ServerThread) -> None:
             # The body is read ahead of the application, boundedly; closing early
             # releases the connection.
             response = await client.get(server.url + "/bytes/2000000", stream=True)
-            assert await response.stream().__anext__()
+            chunks = response.stream()
+            first = await chunks.__anext__()
             await asyncio.sleep(0.2)
-            buffered = response._stream._buffered  # type: ignore[union-attr]
+            buffered = response._stream._buffer.buffered  # type: ignore[union-attr]
             assert 0 < buffered < READ_AHEAD + MAX_READ_SIZE  # ahead by at most one read
+            rest = [chunk async for chunk in chunks]  # the pump refills as room is made
+            assert len(first) + sum(map(len, rest)) == 2000000
+            assert client.statistics().idle == 1
+            response = await client.get(server.url + "/bytes/2000000", stream=True)
+            assert await response.stream().__anext__()
             await response.close()
             assert counts(client) == BASELINE_CLOSED
             # A close that is itself cancelled still finishes first.
             response = await client.get(server.url + "/slow-body?delay=30", stream=True)
             assert await response.stream().__anext__() == b"first"
-            pump_done = response._stream._pump_done  # type: ignore[union-attr]
+            pump_done = response._stream._buffer.done  # type: ignore[union-attr]
             assert not pump_done.done()
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0):  # fires while the pump is still winding down
@@ -804,5 +810,37 @@ def test_local_errors_and_tls_errors(
                 await client.get("ftp://127.0.0.1/")
             assert counts(client) == BASELINE_CLOSED
             assert (await client.get(server.url + "/")).status_code == 200
+
+    run(main())
+
+
+def test_a_dropped_streaming_response_is_released_with_a_warning(server: ServerThread) -> None:
+    async def main() -> None:
+        limits = httpcore.PoolLimits(hard_limit=1)
+        async with httpcore.AsyncClient(pool_limits=limits) as client:
+            # Dropped while the pump reads ahead (or waits for room).
+            response = await client.get(server.url + "/bytes/2000000", stream=True)
+            assert await response.stream().__anext__()
+            with pytest.warns(ResourceWarning, match="garbage collected before it was closed"):
+                del response
+                gc.collect()
+            async with asyncio.timeout(5):
+                while client.statistics().connections:
+                    await asyncio.sleep(0.001)
+            # Dropped unread: the engine's own body warns and releases.
+            response = await client.get(server.url + "/bytes/2000000", stream=True)
+            with pytest.warns(ResourceWarning, match="garbage collected before it was closed"):
+                del response
+                gc.collect()
+            async with asyncio.timeout(5):
+                while client.statistics().connections:
+                    await asyncio.sleep(0.001)
+            assert (await client.get(server.url + "/", timeout=1.0)).status_code == 200
+            # Closed, then dropped: nothing to say.
+            response = await client.get(server.url + "/bytes/2000000", stream=True)
+            assert await response.stream().__anext__()
+            await response.close()
+            del response
+            gc.collect()
 
     run(main())

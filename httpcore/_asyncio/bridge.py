@@ -5,9 +5,8 @@ through; from the other side it crosses with `GuestRun.call` (into trio) or
 `GuestRun.call_host` (into asyncio). That is what lets one object serve both
 the engine (trio) and the application (asyncio):
 
-- `TrioStream`: a response body read by trio code (a pooled connection),
-  iterated by the application in asyncio. Each chunk crosses once. Only
-  asyncio uses it, so it always crosses.
+- `TrioStream` (in `readahead.py`): a response body read by trio code (a
+  pooled connection), iterated by the application in asyncio.
 - `HostStream`: an async iterable written for asyncio (an upload body, the
   body of a dispatch's response), iterated by the engine in trio.
 - `HostDispatch`: a user's dispatch (asyncio code: a MockDispatch handler,
@@ -16,137 +15,15 @@ the engine (trio) and the application (asyncio):
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-import outcome
-import trio
-
 from .._core.config import TimeoutConfig
 from .._core.content import AsyncIteratorBody
-from .._core.exceptions import ReadError
 from .._core.models import AsyncResponse, Request
 from .._trio.client import drain_redirect, in_trio_task
-from .guest import GuestRun, wait_through_cancellation
-
-#: How far a response body is read ahead of the application that streams it.
-READ_AHEAD = 256 * 1024
-
-
-class TrioStream:
-    """A response body read by trio (a pooled connection's), iterated from asyncio.
-
-    A trio task, the *pump*, started at the first read, pulls the body up to
-    `READ_AHEAD` bytes (plus one read) ahead of the application, which takes chunks from the
-    buffer and waits (on an asyncio future) only when it is empty: chunks do
-    not cross one by one. The pump waits for room when the buffer is full, so
-    memory stays bounded, an HTTP/2 stream's window is still replenished only
-    as the application reads, and a read timeout still means the server was
-    silent (never that the application was slow). As under `TrioClient`, a
-    cancelled read closes the response.
-
-    Only the application touches it once adopted: the engine is done with a
-    response when it hands it over (see `adopt_response`).
-    """
-
-    def __init__(self, run: GuestRun, body: Any) -> None:
-        self._run = run
-        self._body = body  # a ResponseBody: its own async iterator, with aclose()
-        self._chunks: deque[bytes] = deque()
-        self._buffered = 0
-        self._end: BaseException | None = None  # StopAsyncIteration, or the pump's error
-        self._waiter: asyncio.Future[None] | None = None
-        self._room: trio.Event | None = None
-        self._pump_scope: trio.CancelScope | None = None
-        self._pump_done: asyncio.Future[None] | None = None
-        self._closing = False
-
-    def __aiter__(self) -> TrioStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._pump_done is None:
-            self._start_pump()
-        while not self._chunks:
-            if self._end is not None:
-                raise self._end
-            self._waiter = self._run.loop.create_future()
-            try:
-                await self._waiter
-            except asyncio.CancelledError:
-                await self.aclose()
-                raise
-        chunk = self._chunks.popleft()
-        self._buffered -= len(chunk)
-        if self._room is not None:
-            self._room.set()
-        return chunk
-
-    def _start_pump(self) -> None:
-        if self._run.stopping:  # as under TrioClient: the client closed the connection
-            self._body.forget()
-            raise ReadError("Cannot read the body: the AsyncClient that sent it is closed")
-        assert self._run.nursery is not None
-        self._pump_scope = trio.CancelScope()
-        self._pump_done = self._run.loop.create_future()
-        self._run.nursery.start_soon(self._pump)
-
-    async def _pump(self) -> None:
-        assert self._pump_scope is not None and self._pump_done is not None
-        with self._pump_scope:
-            result = await outcome.acapture(self._fill)
-        if isinstance(result, outcome.Error):
-            error = result.error
-            if isinstance(error, trio.Cancelled):
-                # Closed by the application (aclose), or cut short by the run's end.
-                error = (
-                    StopAsyncIteration()
-                    if self._closing
-                    else ReadError("The body was cut short: the AsyncClient was closed")
-                )
-            self._end = error
-        with trio.CancelScope(shield=True):
-            await self._body.aclose()  # a no-op after the end or an error
-        self._wake()
-        self._pump_done.set_result(None)
-
-    async def _fill(self) -> None:
-        while True:
-            if self._buffered >= READ_AHEAD:
-                self._room = trio.Event()
-                await self._room.wait()
-                self._room = None
-                continue
-            try:
-                chunk = await self._body.__anext__()
-            except StopAsyncIteration as end:
-                self._end = end
-                return
-            self._chunks.append(chunk)
-            self._buffered += len(chunk)
-            self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def aclose(self) -> None:
-        if self._pump_done is None:
-            if self._run.stopping:  # the connection is gone already
-                self._body.forget()
-            else:
-                await self._run.call(self._body.aclose)
-            return
-        assert self._pump_scope is not None
-        self._closing = True
-        self._pump_scope.cancel()
-        try:
-            await asyncio.shield(self._pump_done)
-        except asyncio.CancelledError:
-            await wait_through_cancellation(self._pump_done)  # closed when we return
-            raise
+from .guest import GuestRun
+from .readahead import TrioStream
 
 
 class HostStream:
@@ -204,7 +81,9 @@ def adopt_response(run: GuestRun, response: AsyncResponse) -> AsyncResponse:
     if stream is not None and not response.is_closed:
         # A dispatch's own asyncio stream goes back as it was; a trio one crosses.
         response._stream = (
-            stream.wrapped if isinstance(stream, HostStream) else TrioStream(run, stream)
+            stream.wrapped
+            if isinstance(stream, HostStream)
+            else TrioStream(run, stream, response.request.url)
         )
     follow = response._next
     if follow is not None:

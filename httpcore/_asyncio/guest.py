@@ -92,10 +92,13 @@ class RunEnded(RuntimeError):
 class _Call:
     """One asyncio → trio call: its future, its trio cancel scope, its end."""
 
-    __slots__ = ("cancel_requested", "done", "result", "scope")
+    __slots__ = ("cancel_requested", "done", "result", "scope", "value")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.result: asyncio.Future[Any] = loop.create_future()
+        # The value travels beside the future, so that once taken nothing holds it
+        # (the loop's handle that resumes the caller keeps the future a while).
+        self.result: asyncio.Future[None] = loop.create_future()
+        self.value: Any = None
         self.done: asyncio.Future[None] = loop.create_future()
         self.scope: trio.CancelScope | None = None
         self.cancel_requested = False
@@ -125,6 +128,7 @@ class GuestRun:
         self.clients = 0
         self.stopping = False
         self.nursery: trio.Nursery | None = None
+        self.token: trio.lowlevel.TrioToken | None = None
         self._main_scope = trio.CancelScope()
         self._ready: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
@@ -174,6 +178,7 @@ class GuestRun:
             self._finish(None, "The event loop is shutting down")
 
     async def _main(self) -> None:
+        self.token = trio.lowlevel.current_trio_token()
         with self._main_scope:  # cancelled already if every client left meanwhile
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
@@ -264,15 +269,18 @@ class GuestRun:
         call = _Call(self.loop)
         self.nursery.start_soon(self._run_call, call, fn, args)
         try:
-            return await call.result  # type: ignore[no-any-return]
+            await call.result
         except asyncio.CancelledError:
             call.cancel()
             await wait_through_cancellation(call.done)
             lost = call.result
             if lost.done() and not lost.cancelled() and lost.exception() is None:
                 # The trio side had finished just before the cancellation landed.
-                await _discard(self, lost.result())
+                await _discard(self, call.value)
             raise
+        value: T = call.value
+        call.value = None
+        return value
 
     async def _run_call(self, call: _Call, fn: Callable[..., Awaitable[Any]], args: Any) -> None:
         with trio.CancelScope() as scope:
@@ -286,6 +294,9 @@ class GuestRun:
             result = outcome.Error(RunEnded("The event loop is shutting down"))
         elif call.result.cancelled():
             await _discard_in_trio(result)
+        elif isinstance(result, outcome.Value):
+            call.value = result.value
+            result = outcome.Value(None)
         _complete(call.result, result)
         _complete(call.done, outcome.Value(None))
 
