@@ -434,16 +434,8 @@ def test_100_gathered_requests_share_one_http2_connection(
             assert {r.protocol for r in responses} == {"HTTP/2"}
             stats = client.statistics()
             assert (stats.connections, stats.streams) == (1, 0)
-            # Cancel one of ten: only its stream is reset.
-            tasks = [asyncio.ensure_future(client.get(h2_server.url + "/slow?delay=30"))]
-            tasks += [asyncio.ensure_future(client.get(h2_server.url + "/")) for _ in range(9)]
-            await asyncio.sleep(0.2)
-            tasks[0].cancel()
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-            assert isinstance(results[0], asyncio.CancelledError)
-            assert [r.status_code for r in results[1:]] == [200] * 9  # type: ignore[union-attr]
-            stats = client.statistics()
-            assert (stats.connections, stats.streams) == (1, 0)
+            # (Cancelling one stream among others is tested against the raw h2 server in
+            # test_http2_failures: hypercorn's h2 server can crash on a reset under load.)
 
     run(main(), loop)
 
@@ -842,5 +834,29 @@ def test_a_dropped_streaming_response_is_released_with_a_warning(server: ServerT
             await response.close()
             del response
             gc.collect()
+
+    run(main())
+
+
+def test_cancelling_one_http2_stream_keeps_the_connection(nginx: Any) -> None:
+    async def main() -> None:
+        async with httpcore.AsyncClient(verify=nginx.ca_file) as client:
+
+            async def download() -> None:
+                async with client.stream("GET", nginx.https_url + "/big.bin") as response:
+                    async for _ in response.stream():
+                        await asyncio.sleep(0.01)
+
+            task = asyncio.ensure_future(download())
+            await asyncio.sleep(0.2)
+            small = nginx.https_url + "/small.json"
+            responses = await asyncio.gather(*(client.get(small) for _ in range(9)))
+            assert [(r.status_code, r.protocol) for r in responses] == [(200, "HTTP/2")] * 9
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            stats = client.statistics()
+            assert (stats.connections, stats.streams, stats.waiters) == (1, 0, 0)
+            assert (await client.get(small)).json() == {"hello": "world", "n": 1}
 
     run(main())
