@@ -270,14 +270,47 @@ def test_no_proxy(no_proxy: str, url: str, bypass: bool) -> None:
     assert NoProxy(no_proxy).matches(httpcore.URL(url)) is bypass
 
 
-def test_no_proxy_never_reads_a_zone_id_as_a_name() -> None:
-    # An IPv6 literal with a zone id is an address: only address entries apply.
-    rules = NoProxy("eth0, 25eth0, 1%eth0, 1%25eth0")
-    for authority in ("[fe80::1%25eth0]", "[fe80::1%eth0]"):
-        url = httpcore.URL(f"http://{authority}:8000/")
-        assert not rules.matches(url)
-        assert NoProxy("fe80::/10").matches(url)
-        assert NoProxy("fe80::1").matches(url)
+ZONED = ["[fe80::1%25eth0]", "[fe80::1%eth0]", "[fe80::1%25eth0]:8000", "[fe80::1%25eth0.lan]"]
+
+
+@pytest.mark.parametrize("authority", ZONED)
+@pytest.mark.parametrize(
+    "entry",
+    # The zone id, its tail, or a name ending like it: never a host suffix.
+    [
+        "eth0",
+        ".eth0",
+        "*.eth0",
+        "0",
+        "1",
+        ".1",
+        "0.1",
+        "lan",
+        ".lan",
+        "eth0.lan",
+        "25eth0",
+        "%25eth0",
+        "1%25eth0",
+        "fe80::2",
+    ],
+)
+def test_no_proxy_never_reads_a_zone_id_as_a_name(authority: str, entry: str) -> None:
+    url = httpcore.URL(f"http://{authority}/")
+    assert not NoProxy(entry).matches(url)
+    environ = {"HTTP_PROXY": "http://p:1", "NO_PROXY": entry}
+    assert _select(None, str(url), environ) == "http://p:1"
+
+
+@pytest.mark.parametrize("authority", ZONED)
+@pytest.mark.parametrize(
+    "entry", ["fe80::1", "[fe80::1]", "fe80::/10", "fe80::1/128", "fe80::1%eth0", "*"]
+)
+def test_no_proxy_matches_a_zoned_address_by_its_address(authority: str, entry: str) -> None:
+    # An IPv6 literal with a zone id is an address: address entries apply to it.
+    url = httpcore.URL(f"http://{authority}/")
+    assert NoProxy(entry).matches(url)
+    environ = {"HTTP_PROXY": "http://p:1", "NO_PROXY": f"eth0, {entry}"}
+    assert _select(None, str(url), environ) is None
 
 
 def test_no_proxy_is_false_when_empty() -> None:
