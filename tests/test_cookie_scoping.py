@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 
+import h2.events
 import pytest
 import trio
 
 import httpcore
 from httpcore._core.cookies import Cookies
 from httpcore._core.models import BaseResponse, Request
+from tests.h2server import H2ServerConnection, h2_server
 from tests.servers import ServerThread, raw_server, read_request_head
 
 
@@ -135,32 +137,89 @@ def test_control_bytes_ignore_the_cookie(control: str, where: str) -> None:
 # -- over real sockets -------------------------------------------------------------
 
 
+def bad_cookie_reply(control: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+        b"Set-Cookie: bad=x" + control + b"y; Path=/\r\n"
+        b"Set-Cookie: good=1; Path=/\r\n\r\nok"
+    )
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "split"])
 @pytest.mark.parametrize("control", [b"\x00", b"\x01", b"\x1f", b"\x7f"])
-async def test_control_bytes_in_set_cookie_over_the_wire(control: bytes, h1_codec: str) -> None:
+async def test_control_bytes_in_set_cookie_over_the_wire(
+    control: bytes, split: bool, h1_codec: str
+) -> None:
     heads: list[bytes] = []
+    connections = 0
+    reply = bad_cookie_reply(control)
+    # Split: the head comes in three writes, the control byte opening the second.
+    cuts = [reply.index(control), reply.index(b"good")] if split else []
 
     async def handler(stream: trio.SocketStream) -> None:
+        nonlocal connections
+        connections += 1
         while head := await read_request_head(stream):
             heads.append(head)
-            await stream.send_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                b"Set-Cookie: bad=x" + control + b"y; Path=/\r\n"
-                b"Set-Cookie: good=1; Path=/\r\n\r\nok"
-            )
+            for start, end in zip([0, *cuts], [*cuts, len(reply)], strict=True):
+                await stream.send_all(reply[start:end])
+                await trio.sleep(0.01 if cuts else 0)
 
     async with raw_server(handler) as url, httpcore.TrioClient() as client:
-        try:
-            response = await client.get(url + "/")
-        except httpcore.RemoteProtocolError:
-            # llhttp refuses any control byte in a header value, h11 only NUL.
-            assert h1_codec == "httptools" or control == b"\x00"
-            return
-        assert h1_codec == "h11"
+        response = await client.get(url + "/")
         assert (response.status_code, response.text) == (200, "ok")
+        assert response.headers.getlist("set-cookie") == ["good=1; Path=/"]
         assert dict(client.cookies) == {"good": "1"}
-        await client.get(url + "/again")
+        response = await client.get(url + "/again")
+        assert response.status_code == 200
     assert control not in heads[-1]
     assert b"cookie: good=1\r\n" in heads[-1].lower()
+    assert connections == 2  # a response parsed again is not kept alive
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"X-Bad: x\x00y\r\nSet-Cookie: good=1\r\n",
+        # A bad Set-Cookie is dropped, but the other field still fails the response.
+        b"Set-Cookie: bad=\x00\r\nX-Bad: x\x00y\r\n",
+        b"Set-Cookie: bad=\x01\r\nX-Bad: x\x00y\r\n",
+    ],
+    ids=["other-field", "both", "both-c0"],
+)
+async def test_control_bytes_in_other_fields_fail_the_response(head: bytes, h1_codec: str) -> None:
+    async def handler(stream: trio.SocketStream) -> None:
+        await read_request_head(stream)
+        await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + head + b"\r\nok")
+
+    async with raw_server(handler) as url, httpcore.TrioClient() as client:
+        with pytest.raises(httpcore.RemoteProtocolError, match=r"header|malformed response"):
+            await client.get(url + "/")
+        assert dict(client.cookies) == {}
+
+
+@pytest.mark.parametrize("control", [b"\x00", b"\x01", b"\x1f", b"\x7f"])
+async def test_control_bytes_in_set_cookie_over_http2(control: bytes) -> None:
+    sent: list[list[tuple[bytes, bytes]]] = []
+
+    async def handler(conn: H2ServerConnection) -> None:
+        conn.h2.config.validate_outbound_headers = False  # let the bad value out
+        while received := await conn.wait_for(h2.events.RequestReceived):
+            sent.append(received[0].headers)
+            cookies = [(b"set-cookie", b"bad=x" + control + b"y"), (b"set-cookie", b"good=1")]
+            await conn.respond(received[0].stream_id, extra=cookies)
+
+    async with h2_server(handler) as (url, _), httpcore.TrioClient(http1=False) as client:
+        if control == b"\x00":  # h2 refuses NUL (and CR, LF) in any field: RFC 9113 §8.2.1
+            with pytest.raises(httpcore.RemoteProtocolError, match="header"):
+                await client.get(url + "/")
+            return
+        response = await client.get(url + "/")
+        assert (response.status_code, response.text) == (200, "ok")
+        assert dict(client.cookies) == {"good": "1"}  # the jar ignores the bad one
+        await client.get(url + "/again")
+    assert (b"cookie", b"good=1") in sent[-1]
+    assert not any(control in value for _, value in sent[-1])
 
 
 async def test_redirect_cookies_are_stored_and_sent_on(server: ServerThread) -> None:

@@ -21,6 +21,7 @@ from httpcore._core.h1codec import (
     HttptoolsCodec,
     default_codec,
 )
+from httpcore._core.h1heads import drop_bad_set_cookies
 
 MAX = 1024  # a small head limit keeps the byte-by-byte cases quick
 HOST = [(b"host", b"example.org")]
@@ -233,6 +234,50 @@ RESPONSES: dict[str, tuple[dict[str, Any], bytes, dict[str, Any]]] = {
         b"5\r\nhello\r\n0\r\n\r\n",
         {"body": b"hello", "reusable": False},
     ),
+    # A Set-Cookie holding a control byte (not HTAB) is dropped, with its obsolete
+    # continuation lines; the response is parsed again and its connection not reused.
+    **{
+        f"set-cookie-with-{name}": (
+            {},
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: bad=x" + control + b"y; Path=/\r\n"
+            b"Set-Cookie: good=1\r\nContent-Length: 2\r\n\r\nok",
+            {
+                "headers": [(b"Set-Cookie", b"good=1"), (b"Content-Length", b"2")],
+                "body": b"ok",
+                "reusable": False,
+            },
+        )
+        for name, control in [
+            ("nul", b"\x00"),
+            ("soh", b"\x01"),
+            ("vt", b"\x0b"),
+            ("us", b"\x1f"),
+            ("del", b"\x7f"),
+            ("cr", b"\r"),
+        ]
+    },
+    "set-cookie-with-tab-is-kept": (
+        {},
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1;\tPath=/\r\nContent-Length: 0\r\n\r\n",
+        {"headers": [(b"Set-Cookie", b"a=1;\tPath=/"), (b"Content-Length", b"0")]},
+    ),
+    "set-cookie-with-nul-folded": (
+        {},
+        b"HTTP/1.1 200 OK\r\nset-cookie: a=1\x00;\r\n Path=/\r\n\tDomain=x\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        {"headers": [(b"Transfer-Encoding", b"chunked")], "body": b"ok", "reusable": False},
+    ),
+    "set-cookie-with-nul-in-informational": (
+        {"eof": True},
+        b"HTTP/1.1 103 Early Hints\r\nSet-Cookie: a=\x00\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: b=\x00\r\nX-A: 1\r\n\r\nuntil close",
+        {"headers": [(b"X-A", b"1")], "body": b"until close", "reusable": False},
+    ),
+    "set-cookie-with-nul-on-head": (
+        {"method": b"HEAD"},
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nSet-Cookie: a=\x00\r\n\r\n",
+        {"headers": [(b"Content-Length", b"10")], "body": b"", "reusable": False},
+    ),
     "connect-refused-status": (
         {"method": b"CONNECT"},
         b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno",
@@ -299,6 +344,30 @@ BAD_RESPONSES: dict[str, tuple[dict[str, Any], bytes]] = {
     "closed-after-informational": ({"eof": True}, b"HTTP/1.1 100 Continue\r\n\r\n"),
     "oversize-incomplete-head": ({}, b"HTTP/1.1 200 OK\r\n" + BIG),
     "connect-tunnel": ({"method": b"CONNECT"}, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+    # Control bytes in any other field still fail the response (h11 lets through
+    # those other than NUL, CR, LF, VT and FF).
+    "nul-in-other-field": ({}, b"HTTP/1.1 200 OK\r\nX-A: 1\x002\r\nContent-Length: 0\r\n\r\n"),
+    "nul-in-set-cookie-and-other-field": (
+        {},
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=\x00\r\nX-A: 1\x002\r\nContent-Length: 0\r\n\r\n",
+    ),
+    "nul-in-set-cookie-continuation": (
+        {},
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n \x00\r\nContent-Length: 0\r\n\r\n",
+    ),
+    "nul-in-set-cookie-name": (
+        {},
+        b"HTTP/1.1 200 OK\r\nSet-Cookie\x00: a=1\r\nContent-Length: 0\r\n\r\n",
+    ),
+    "nul-in-set-cookie-and-status-line": (
+        {},
+        b"HTTP/1.1 2x0 OK\r\nSet-Cookie: a=\x00\r\nContent-Length: 0\r\n\r\n",
+    ),
+    "nul-in-set-cookie-of-switching-protocols": (
+        {"headers": [*HOST, (b"upgrade", b"websocket"), (b"connection", b"upgrade")]},
+        b"HTTP/1.1 101 Switching Protocols\r\nSet-Cookie: a=\x00\r\nUpgrade: websocket\r\n"
+        b"Connection: upgrade\r\n\r\n",
+    ),
 }
 
 
@@ -309,6 +378,36 @@ def test_bad_response(
 ) -> None:
     with pytest.raises(RemoteProtocolError):
         exchange(codec_class(MAX), reply, delivery, **request_kw)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected", "dropped"),
+    [
+        (OK, OK, 0),
+        (b"HTTP/1.1 200 OK\r\nX-A: \x00\r\n\r\n", b"HTTP/1.1 200 OK\r\nX-A: \x00\r\n\r\n", 0),
+        # Bare LF line ends; the body after the final head is left alone.
+        (
+            b"HTTP/1.1 200 OK\nSet-Cookie: a=\x01\nSet-Cookie: b=1\n\nSet-Cookie: \x00",
+            b"HTTP/1.1 200 OK\nSet-Cookie: b=1\n\nSet-Cookie: \x00",
+            1,
+        ),
+        # A 1xx head and the final one; continuation lines go with a dropped field.
+        (
+            b"HTTP/1.1 100 Continue\r\nset-cookie: a\x7f\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nSET-COOKIE: b=\x1f\r\n c\r\nX-A: 1\r\n d\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-A: 1\r\n d\r\n\r\n",
+            2,
+        ),
+        # A head cut short: its last line is judged on what came of it.
+        (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=\x00", b"HTTP/1.1 200 OK\r\n", 1),
+        # Judged on the first line only; a control byte in the name is no Set-Cookie.
+        (b"HTTP/1.1 200 OK\r\nSet-Cookie: a\r\n \x00\r\n\r\n", None, 0),
+        (b"HTTP/1.1 200 OK\r\nSet-Cookie\x00: a\r\n\r\n", None, 0),
+        (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1;\tPath=/\r\n\r\n", None, 0),
+    ],
+)
+def test_drop_bad_set_cookies(data: bytes, expected: bytes | None, dropped: int) -> None:
+    assert drop_bad_set_cookies(data) == (data if expected is None else expected, dropped)
 
 
 def test_events_after_the_end_are_an_error(codec_class: type[Codec]) -> None:

@@ -22,6 +22,13 @@ status codes below 100, blank lines before a status line, keep-alive of
 HTTP/1.0, trailing spaces in header values). Where llhttp is stricter (bare
 LF line endings, obsolete line folding, duplicate Content-Length headers) it
 stays stricter.
+
+A `Set-Cookie` field holding a control byte other than HTAB is dropped, and
+the rest of the response read as usual (RFC 6265bis ignores such a cookie);
+a control byte in any other field fails the response. Neither parser is asked
+to scan for them: when one refuses a head, the bytes of that head are searched
+for such Set-Cookie fields (`h1heads`), and the head without them is parsed
+again by a fresh parser. The connection is then not reused.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Final
 import h11
 
 from .exceptions import LocalProtocolError, RemoteProtocolError
+from .h1heads import CONTROL, drop_bad_set_cookies
 
 try:
     import httptools
@@ -114,15 +122,28 @@ class H11Codec:
         "_closed",
         "_conn",
         "_double_framing",
+        "_dropped",
+        "_dropped_fields",
         "_informational",
         "_informational_size",
         "_max_head_size",
+        "_received",
+        "_request",
+        "_response_conn",
     )
 
     def __init__(self, max_head_size: int) -> None:
         self._max_head_size = max_head_size
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_head_size)
+        # The connection the response is read from: `_conn`, unless a head was parsed
+        # again without a Set-Cookie (`_reparse`).
+        self._response_conn = self._conn
+        self._request: h11.Request | None = None
+        # What the server sent of the response until its final head (for `_reparse`).
+        self._received: list[bytes] | None = None
         self._double_framing = False
+        self._dropped = False
+        self._dropped_fields = 0  # by `_reparse`
         self._closed = False
         self._informational = 0
         self._informational_size = 0
@@ -137,12 +158,13 @@ class H11Codec:
         try:
             # `_parsed=True`: skip h11's regexes (our Headers already checked names
             # and values); h11 still checks the framing headers and Host.
-            data = self._conn.send(
-                h11.Request(method=method, target=target, headers=headers, _parsed=True)
-            )
+            request = h11.Request(method=method, target=target, headers=headers, _parsed=True)
+            data = self._conn.send(request)
         except h11.LocalProtocolError as exc:
             raise LocalProtocolError(str(exc)) from exc
         assert data is not None
+        self._request = request
+        self._received = []
         return data
 
     def body(self, data: bytes) -> bytes:
@@ -173,16 +195,21 @@ class H11Codec:
         """Bytes from the server; b"" means the server closed the connection."""
         if not data:
             self._closed = True  # h11 would call a body read to the close reusable
-        self._conn.receive_data(data)
+        elif self._received is not None:
+            self._received.append(data)
+        self._response_conn.receive_data(data)
 
     def next_event(self) -> Event:
         """NEED_DATA, a Head, body bytes or END; raises RemoteProtocolError."""
-        conn = self._conn
+        conn = self._response_conn
         while True:
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                raise RemoteProtocolError(str(exc)) from exc
+                if self._received is None or not self._reparse():
+                    raise RemoteProtocolError(str(exc)) from exc
+                conn = self._response_conn
+                continue
             kind = type(event)
             if kind is h11.Data:
                 return bytes(event.data)  # type: ignore[union-attr]
@@ -200,8 +227,29 @@ class H11Codec:
             _check_status_line(event.http_version.decode("ascii"), 100)  # type: ignore[union-attr]
             _count_informational(self._informational, self._informational_size, self._max_head_size)
 
+    def _reparse(self) -> bool:
+        """After h11 refused a head: parse what came again, without the Set-Cookie
+        fields that hold control bytes, on a fresh h11 connection that was sent the
+        same request (`_conn` goes on sending it). False if no more such fields
+        came since the last time (the refusal is then about something else)."""
+        assert self._received is not None and self._request is not None
+        data, dropped = drop_bad_set_cookies(b"".join(self._received))
+        if dropped <= self._dropped_fields:
+            return False
+        self._dropped_fields = dropped
+        self._dropped = True
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_head_size)
+        conn.send(self._request)
+        conn.receive_data(data)
+        if self._closed:
+            conn.receive_data(b"")
+        self._response_conn = conn
+        self._informational = self._informational_size = 0  # counted again
+        return True
+
     def _head(self, response: h11.Response) -> Head:
         raw = response.headers.raw_items()
+        self._received = None
         _check_status_line(response.http_version.decode("ascii"), response.status_code)
         # h11 limits only a head still incomplete in its buffer; one that arrived
         # whole in a single read is measured here.
@@ -210,6 +258,16 @@ class H11Codec:
         if size > self._max_head_size:
             raise RemoteProtocolError(f"Response head larger than {self._max_head_size} bytes")
         self._double_framing = b"content-length" in names and b"transfer-encoding" in names
+        if b"set-cookie" in names:
+            # h11 lets through control bytes other than NUL, CR, LF, VT and FF.
+            kept = [
+                (name, value)
+                for name, value in raw
+                if not (name.lower() == b"set-cookie" and CONTROL.search(value))
+            ]
+            if len(kept) < len(raw):
+                raw = kept
+                self._dropped = True
         return Head(
             response.status_code,
             response.reason,
@@ -222,6 +280,7 @@ class H11Codec:
         conn = self._conn
         return (
             not self._double_framing
+            and not self._dropped
             and not self._closed
             and conn.our_state is h11.DONE
             and conn.their_state is h11.DONE
@@ -289,9 +348,11 @@ class HttptoolsCodec:
         "_complete",
         "_content_length",
         "_data",
+        "_dropped",
         "_eof",
         "_head_done",
         "_head_len",
+        "_head_pieces",
         "_head_tail",
         "_headers",
         "_informational",
@@ -304,6 +365,7 @@ class HttptoolsCodec:
         "_parser",
         "_pos",
         "_reason",
+        "_recovering",
         "_remaining",
         "_request_close",
         "_request_done",
@@ -318,9 +380,11 @@ class HttptoolsCodec:
     _complete: bool
     _content_length: int | None
     _data: bytes
+    _dropped: bool
     _eof: bool
     _head_done: bool
     _head_len: int
+    _head_pieces: list[bytes]
     _head_tail: bytes
     _headers: list[tuple[bytes, bytes]]
     _informational: int
@@ -332,6 +396,7 @@ class HttptoolsCodec:
     _parser: httptools.HttpResponseParser
     _pos: int
     _reason: bytes
+    _recovering: bool
     _remaining: int
     _request_close: bool
     _request_done: bool
@@ -344,6 +409,8 @@ class HttptoolsCodec:
     def __init__(self, max_head_size: int) -> None:
         self._max_head_size = max_head_size
         self._chunks = []
+        # The pieces of a head that came in several reads (see `_feed`).
+        self._head_pieces = []
         self.start_next_cycle()
 
     # -- the request ---------------------------------------------------------------------
@@ -513,22 +580,55 @@ class HttptoolsCodec:
                 self._head_len = size
                 self._head_tail = (tail + piece)[-3:]
                 self._pos = len(data)
-                self._feed(piece)
+                self._head_pieces.append(piece)
+                if not self._recovering:
+                    self._feed(piece, False)
                 continue
             self._pos = end
             self._head_len = size
-            self._feed(data[pos:end] if pos or end < len(data) else data)
+            piece = data[pos:end] if pos or end < len(data) else data
+            if self._recovering:
+                self._reparse(piece)
+            else:
+                self._feed(piece, True)
+            if self._head_pieces:
+                self._head_pieces.clear()
             head = self._finish_head()
             if head is not None:
                 return head
 
-    def _feed(self, data: bytes) -> None:
+    def _feed(self, data: bytes, last: bool) -> None:
+        """Feed a piece of a head (`last`: up to its blank line) to llhttp."""
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
             raise RemoteProtocolError("the server switched protocols (101)") from exc
         except httptools.HttpParserError as exc:
-            raise RemoteProtocolError(f"malformed response: {exc}") from exc
+            # llhttp refuses a control byte in any header value: when it is in a
+            # Set-Cookie, that field is dropped and the head parsed again (at once
+            # if it is all here, else when its end comes).
+            pieces = self._head_pieces
+            head = b"".join(pieces) + data if last else b"".join(pieces)
+            if not drop_bad_set_cookies(head)[1]:
+                raise RemoteProtocolError(f"malformed response: {exc}") from exc
+            if last:
+                self._reparse(data)
+            else:
+                self._recovering = True
+
+    def _reparse(self, last: bytes) -> None:
+        """Parse the head (`_head_pieces` then `last`) again with a fresh parser,
+        without its Set-Cookie fields that hold control bytes."""
+        head = drop_bad_set_cookies(b"".join(self._head_pieces) + last)[0]
+        self._head_pieces.clear()
+        self._recovering = False
+        self._dropped = True
+        self._headers = []
+        self._reason = b""
+        self._head_done = self._complete = self._close = False
+        self._content_length = self._transfer_encoding = None
+        self._parser = _new_parser(self)
+        self._feed(head, True)  # refused again: another field, or a bad head
 
     def _finish_head(self) -> Head | None:
         """A whole head was fed: the final response's Head, or None after a 1xx."""
@@ -649,6 +749,7 @@ class HttptoolsCodec:
         return (
             self._mode == _DONE
             and self._keep
+            and not self._dropped
             and not self._eof
             and self._request_done
             and not self._leftover
@@ -657,12 +758,11 @@ class HttptoolsCodec:
 
     def start_next_cycle(self) -> None:
         """Ready for the next request (only after `is_reusable()`)."""
-        parser = httptools.HttpResponseParser(self)
-        # Content-Length with Transfer-Encoding: read as chunked, as h11 does; the
-        # connection is then not reused.
-        parser.set_dangerous_leniencies(lenient_chunked_length=True)
-        self._parser = parser
+        self._parser = _new_parser(self)
         self._chunks.clear()
+        self._head_pieces.clear()
+        self._recovering = False
+        self._dropped = False
         self._mode = _HEAD
         self._data = b""
         self._pos = 0
@@ -688,3 +788,11 @@ class HttptoolsCodec:
         self._request_done = False
         self._send_chunked = False
         self._send_remaining = 0
+
+
+def _new_parser(codec: HttptoolsCodec) -> httptools.HttpResponseParser:
+    parser = httptools.HttpResponseParser(codec)
+    # Content-Length with Transfer-Encoding: read as chunked, as h11 does; the
+    # connection is then not reused.
+    parser.set_dangerous_leniencies(lenient_chunked_length=True)
+    return parser
