@@ -410,6 +410,22 @@ def test_drop_bad_set_cookies(data: bytes, expected: bytes | None, dropped: int)
     assert drop_bad_set_cookies(data) == (data if expected is None else expected, dropped)
 
 
+def test_upload_goes_on_after_a_set_cookie_was_dropped(codec_class: type[Codec]) -> None:
+    # An early answer with a bad Set-Cookie: the request is still sent to its end.
+    codec = codec_class(MAX)
+    codec.start_request(b"POST", b"/", [*HOST, (b"content-length", b"4")])
+    assert codec.body(b"ab") == b"ab"
+    codec.receive(b"HTTP/1.1 413 Too Large\r\nSet-Cookie: a=\x00\r\nContent-Length: 2\r\n\r\nno")
+    head = codec.next_event()
+    assert isinstance(head, Head)
+    assert (head.status_code, head.headers) == (413, [(b"Content-Length", b"2")])
+    assert codec.body(b"cd") == b"cd"
+    assert codec.end() == b""
+    assert codec.next_event() == b"no"
+    assert codec.next_event() is END
+    assert not codec.is_reusable()
+
+
 def test_events_after_the_end_are_an_error(codec_class: type[Codec]) -> None:
     codec = codec_class(MAX)
     codec.start_request(b"GET", b"/", HOST)
