@@ -17,7 +17,30 @@ from typing import Any
 
 import trio
 from hypercorn.config import Config
+from hypercorn.events import Closed
 from hypercorn.trio import serve
+from hypercorn.trio.tcp_server import TCPServer
+
+_hypercorn_protocol_send = TCPServer.protocol_send
+
+
+async def _protocol_send(self: Any, event: Any) -> None:
+    """hypercorn's `protocol_send`, surviving its own close race.
+
+    hypercorn's `TCPServer._close` sends EOF without taking the send lock, so
+    when a client closes a connection (or resets it) while an HTTP/2 response
+    is being written, the writer's `send_all` meets the EOF in progress and
+    raises `trio.BusyResourceError`, which kills the whole server thread. The
+    peer is gone either way: treat it as the close it is, as hypercorn does
+    for a broken stream.
+    """
+    try:
+        await _hypercorn_protocol_send(self, event)
+    except trio.BusyResourceError:
+        await self.protocol.handle(Closed())
+
+
+TCPServer.protocol_send = _protocol_send  # type: ignore[method-assign]
 
 
 class ServerThread:
