@@ -120,6 +120,23 @@ def test_method_signature(cls: type[Any], method: str) -> None:
         assert repr(signature.parameters["timeout"].default) == "UNSET"
 
 
+# SPEC §1, in its order
+SPEC_ORDER = {
+    "request": [*BODY, *MESSAGE, "auth", "stream", "allow_redirects", "verify", "cert", "timeout"],
+    "get": [*MESSAGE, "auth", "stream", "allow_redirects", "verify", "cert", "timeout"],
+    "post": [*BODY, *MESSAGE, "auth", "stream", "allow_redirects", "verify", "cert", "timeout"],
+    "send": ["stream", "allow_redirects", "auth", "verify", "cert", "timeout"],
+    "build_request": [*BODY, *MESSAGE],
+}
+
+
+@pytest.mark.parametrize("cls", CLIENTS)
+@pytest.mark.parametrize("method", sorted(SPEC_ORDER))
+def test_keyword_order_follows_the_spec(cls: type[Any], method: str) -> None:
+    parameters = inspect.signature(getattr(cls, method)).parameters.values()
+    assert [p.name for p in parameters if p.kind == p.KEYWORD_ONLY] == SPEC_ORDER[method]
+
+
 @pytest.mark.parametrize(
     "name", ["request", "get", "options", "head", "post", "put", "patch", "delete"]
 )

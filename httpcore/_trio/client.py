@@ -459,7 +459,7 @@ class TrioClient(ClientBase):
     ) -> AsyncResponse:
         return await self._send(self._build(method, url, options), options)
 
-    @takes(SendOptions)
+    @takes(SendOptions, first=("stream", "allow_redirects", "auth"))
     async def send(self, request: Request, **options: Unpack[SendOptions]) -> AsyncResponse:
         """Send `request`, following redirects and running the auth flow.
 

@@ -200,15 +200,15 @@ def _annotation(value: Any) -> Any:
     return getattr(value, "__forward_arg__", value)
 
 
-def takes(options: type[Any], **defaults: Any) -> Callable[[F], F]:
+def takes(options: type[Any], *, first: tuple[str, ...] = (), **defaults: Any) -> Callable[[F], F]:
     """Give a function that takes ``**options`` a ``__signature__`` listing each option.
 
-    `options` is one of the TypedDicts above; `defaults` overrides entries of
-    `DEFAULTS` for this function. The function also gets ``_option_names``,
-    the set `check_options` compares against.
+    `options` is one of the TypedDicts above, listed in the order of `DEFAULTS`
+    except for the names in `first`, which come first; `defaults` overrides
+    entries of `DEFAULTS` for this function.
     """
     hints = options.__annotations__
-    names = [name for name in DEFAULTS if name in hints]
+    names = [*first, *(name for name in DEFAULTS if name in hints and name not in first)]
     assert set(names) == set(hints), f"{options.__name__} has options without a default"
     keywords = [
         inspect.Parameter(

@@ -283,7 +283,7 @@ class Client(ClientBase):
     def _request(self, method: str, url: URL | str, options: Mapping[str, Any]) -> Response:
         return self._send(self._engine._build(method, url, options), options)
 
-    @takes(SendOptions)
+    @takes(SendOptions, first=("stream", "allow_redirects", "auth"))
     def send(self, request: Request, **options: Unpack[SendOptions]) -> Response:
         """Send `request`; the options are those of `TrioClient.send`."""
         check_options(options, SEND, self, "send")
