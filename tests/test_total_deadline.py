@@ -332,6 +332,21 @@ async def test_http2_streaming_body(h2_server: ServerThread, ca_file: str) -> No
         assert (await client.get(h2_server.url + "/")).status_code == 200
 
 
+async def test_http2_upload_held_by_flow_control(h2_server: ServerThread, ca_file: str) -> None:
+    """hypercorn does not read the body of /slow: the upload waits for window."""
+    timeout = httpcore.TimeoutConfig(5, total=0.5)
+    async with httpcore.TrioClient(timeout=timeout, **h2_kwargs(h2_server, ca_file)) as client:
+        started = trio.current_time()
+        with pytest.raises(httpcore.WriteTimeout) as info:
+            await client.post(h2_server.url + "/slow?delay=10", data=b"x" * (8 << 20))
+        assert 0.45 < trio.current_time() - started < 1.5
+        assert_deadline(info.value, httpcore.WriteTimeout, 0.5, "sending the request")
+        # The stream is reset and released. (hypercorn itself stops reading the
+        # connection while /slow's body buffer is full, so it is not reused here.)
+        stats = client.statistics()
+        assert stats.streams == 0 and stats.waiters == 0 and stats.opening == 0, stats
+
+
 def test_blocking_client(server: ServerThread) -> None:
     with httpcore.Client(timeout=httpcore.TimeoutConfig(5, total=0.5)) as client:
         with pytest.raises(httpcore.ReadTimeout) as info:
