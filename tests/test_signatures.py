@@ -74,7 +74,7 @@ DEFAULTS = {
     "verify": None,
     "cert": None,
 }
-CLIENTS = [httpcore.TrioClient, httpcore.Client]
+CLIENTS = [httpcore.TrioClient, httpcore.Client, httpcore.AsyncClient]
 
 
 def _kinds(signature: inspect.Signature) -> dict[str, inspect._ParameterKind]:
@@ -281,6 +281,10 @@ def test_type_checkers_see_the_options(tmp_path: Path) -> None:
                 with httpcore.Client(retries=2, event_hooks={"request": []}) as sync:
                     sync.head("https://example.org/", data=b"x")
                 httpcore.Client(None, None, True, None, 5.0, httpcore.PoolLimits(), 3, None, None)
+
+            async def asyncio_main() -> None:
+                async with httpcore.AsyncClient(http2=False) as client:
+                    await client.stream("GET", "https://example.org/", stream=True).__aenter__()
             """
         )
     )
@@ -296,8 +300,9 @@ def test_type_checkers_see_the_options(tmp_path: Path) -> None:
     lines = [
         line.split(": error: ", 1)[1] for line in result.stdout.splitlines() if ": error: " in line
     ]
-    assert len(lines) == 4, result.stdout
+    assert len(lines) == 5, result.stdout
     assert 'Unexpected keyword argument "foo" for "get" of "TrioClient"' in lines[0]
     assert '"allow_redirects"' in lines[1] and "bool" in lines[1]
     assert 'Unexpected keyword argument "data" for "head" of "Client"' in lines[2]
     assert "Too many positional arguments" in lines[3]
+    assert 'Unexpected keyword argument "stream" for "stream" of "AsyncClient"' in lines[4]

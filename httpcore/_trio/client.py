@@ -230,15 +230,6 @@ def in_trio_task() -> bool:
     return True
 
 
-#: The keyword arguments of `request()` that belong to `send()`.
-SEND_OPTIONS = ("stream", "allow_redirects", "auth", "verify", "cert", "timeout")
-
-
-def split_send_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the `send()` options out of a facade's `request()` keyword arguments."""
-    return {name: kwargs.pop(name) for name in SEND_OPTIONS if name in kwargs}
-
-
 def _seconds(timeout: float | None) -> float:
     return math.inf if timeout is None else timeout
 
@@ -763,5 +754,4 @@ __all__ = [
     "TrioClient",
     "drain_redirect",
     "in_trio_task",
-    "split_send_options",
 ]

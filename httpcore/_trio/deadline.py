@@ -121,3 +121,9 @@ class DeadlineBody:
         aclose = getattr(self._source, "aclose", None)
         if aclose is not None:
             await aclose()
+
+    def forget(self) -> None:
+        """Give the body up without I/O (`ResponseBody.forget`), as the asyncio bridge may."""
+        forget = getattr(self._source, "forget", None)
+        if forget is not None:
+            forget()
