@@ -250,3 +250,32 @@ def test_a_deadline_body_forgets_only_what_can_forget() -> None:
     DeadlineBody(_Chunks(b"a"), timeout, request).forget()  # nothing to forget: no error
     DeadlineBody(Forgetful(b"a"), timeout, request).forget()
     assert forgotten == [True]
+
+
+def test_cancelling_the_caller_cancels_a_running_hook(server: ServerThread) -> None:
+    events: list[str] = []
+
+    async def slow(item: Any) -> None:
+        events.append("started")
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    async def main() -> None:
+        for kind in ("request", "response"):
+            async with httpcore.AsyncClient(event_hooks={kind: [slow]}) as client:
+                task = asyncio.ensure_future(client.get(server.url + "/"))
+                while not events or events[-1] != "started":
+                    await asyncio.sleep(0.01)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                assert events[-1] == "cancelled"
+                assert_released(client)
+                client.event_hooks = None
+                assert (await client.get(server.url + "/")).status_code == 200
+
+    run(main())
+    assert events == ["started", "cancelled"] * 2
