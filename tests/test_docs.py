@@ -127,3 +127,15 @@ def test_auth_page_flow_example() -> None:
     exec(compile(function_block.replace("httpcore.Client(", "dict("), "auth.md", "exec"), namespace)
     request = httpcore.Request("GET", "https://api.example.org/")
     assert namespace["token_auth"](request).headers["authorization"] == "Bearer t0k3n"  # type: ignore[operator]
+
+
+def test_hooks_page_examples(server: ServerThread) -> None:
+    """docs/hooks.md: the logging hooks print what the page says; the raising hook raises."""
+    logging, raising, _retries = [code for _, _, code in python_blocks(DOCS / "hooks.md")]
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(logging.replace(PLACEHOLDER, server.url), "hooks.md", "exec"), {})
+    expected = [line[2:] for line in logging.splitlines() if line.startswith("# ")]
+    assert output.getvalue().splitlines() == [e.replace(PLACEHOLDER, server.url) for e in expected]
+    with pytest.raises(httpcore.HTTPStatusError, match="404"):
+        exec(compile(raising.replace(PLACEHOLDER, server.url), "hooks.md", "exec"), {})

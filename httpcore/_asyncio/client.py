@@ -15,28 +15,40 @@ each chunk it pulls (`bridge.TrioStream`), so `read()`, `stream()`,
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import replace
+from typing import Any, Unpack
 
-from .._core.config import (
-    DEFAULT_MAX_REDIRECTS,
-    DEFAULT_POOL_LIMITS,
-    DEFAULT_TIMEOUT_CONFIG,
-    PoolLimits,
-)
 from .._core.cookies import Cookies
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request
 from .._core.urls import URL
-from .._trio.client import UNSET, Dispatch, TrioClient, split_send_options
+from .._trio.client import TrioClient
+from .._trio.options import (
+    BUILD,
+    NO_BODY,
+    REQUEST,
+    SEND,
+    STREAM,
+    BuildOptions,
+    ClientBase,
+    ClientConfig,
+    NoBodyOptions,
+    RequestOptions,
+    SendOptions,
+    StreamOptions,
+    check_options,
+    normalise_event_hooks,
+    takes,
+)
 from .._trio.pool import PoolStatistics
 from .bridge import HostDispatch, adopt_response, host_request
 from .guest import ClientHandle, GuestRun, running_loop, wait_through_cancellation
 
 
-class AsyncClient:
+class AsyncClient(ClientBase):
     """An HTTP client for asyncio programs, running httpcore's trio engine in the loop.
 
     Takes the same arguments, and has the same methods, as `TrioClient`, and
@@ -51,48 +63,31 @@ class AsyncClient:
     released or closed. The request's own timeouts raise httpcore's timeout
     exceptions. A `dispatch` given here is asyncio code (an async MockDispatch
     handler, an ASGIDispatch app): it runs in the loop, as asyncio tasks.
+
+    ``event_hooks`` take asyncio code too (async functions; plain functions
+    work as well), run in the loop: each `Request` before it is sent, each
+    `AsyncResponse` before its body is read (a hook may ``await
+    response.read()``), every redirect hop and auth round trip included. An
+    exception raised by a hook propagates to the caller.
     """
 
-    def __init__(
-        self,
-        auth: Any = None,
-        cookies: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        timeout: Any = DEFAULT_TIMEOUT_CONFIG,
-        pool_limits: PoolLimits = DEFAULT_POOL_LIMITS,
-        max_redirects: int = DEFAULT_MAX_REDIRECTS,
-        dispatch: Dispatch | None = None,
-        *,
-        headers: Any = None,
-        params: Any = None,
-        base_url: URL | str | None = None,
-        http1: bool = True,
-        http2: bool = True,
-        proxies: Any = None,
-        trust_env: bool = True,
-    ) -> None:
+    def _configure(self, config: ClientConfig) -> None:
         self._run: GuestRun | None = None
         self._handle: ClientHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
-        self._engine = TrioClient(
-            auth,
-            cookies,
-            verify,
-            cert,
-            timeout,
-            pool_limits,
-            max_redirects,
-            None if dispatch is None else HostDispatch(self._current_run, dispatch),
-            headers=headers,
-            params=params,
-            base_url=base_url,
-            http1=http1,
-            http2=http2,
-            proxies=proxies,
-            trust_env=trust_env,
+        self.event_hooks = config.event_hooks
+        # The engine (trio) calls the hooks through these adapters, which cross
+        # into the loop; the lists in `event_hooks` may change at any time.
+        adapters = {"request": [self._request_hooks], "response": [self._response_hooks]}
+        dispatch = config.dispatch
+        self._engine = TrioClient._from_config(
+            replace(
+                config,
+                dispatch=None if dispatch is None else HostDispatch(self._current_run, dispatch),
+                event_hooks=adapters,
+            )
         )
 
     @property
@@ -105,9 +100,36 @@ class AsyncClient:
         """The client's default `Headers`."""
         return self._engine.headers
 
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
+        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
+        self._event_hooks = normalise_event_hooks(hooks)
+
     def statistics(self) -> PoolStatistics:
         """The pool's counts (connections, idle, opening, waiters, streams)."""
         return self._engine.statistics()
+
+    async def _request_hooks(self, request: Request) -> None:
+        for hook in list(self._event_hooks["request"]):
+            await self._current_run().call_host(_call_hook, hook, request)
+
+    async def _response_hooks(self, response: AsyncResponse) -> None:
+        hooks = list(self._event_hooks["response"])
+        if not hooks:
+            return
+        run = self._current_run()
+        view = _hook_view(run, response)
+        for hook in hooks:
+            await run.call_host(_call_hook, hook, view)
+        if view._content is not None and response._content is None:
+            # The hook read the body through `view`: the engine must not read it again.
+            response._content = view._content
+            response.num_bytes_downloaded = view.num_bytes_downloaded
+            response.is_stream_consumed = True
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -173,9 +195,13 @@ class AsyncClient:
 
     # -- building requests ---------------------------------------------------------
 
-    def build_request(self, method: str, url: URL | str, **kwargs: Any) -> Request:
+    @takes(BuildOptions)
+    def build_request(
+        self, method: str, url: URL | str, **options: Unpack[BuildOptions]
+    ) -> Request:
         """See `TrioClient.build_request`."""
-        return self._engine.build_request(method, url, **kwargs)
+        check_options(options, BUILD, self, "build_request")
+        return self._engine._build(method, url, options)
 
     def prepare_request(self, request: Request) -> Request:
         """See `TrioClient.prepare_request`."""
@@ -183,75 +209,116 @@ class AsyncClient:
 
     # -- sending -------------------------------------------------------------------
 
-    async def request(self, method: str, url: URL | str, **kwargs: Any) -> AsyncResponse:
-        """Build and send a request; see `TrioClient.request` for the arguments."""
-        send_options = split_send_options(kwargs)
-        return await self.send(self.build_request(method, url, **kwargs), **send_options)
-
-    async def send(
-        self,
-        request: Request,
-        *,
-        stream: bool = False,
-        allow_redirects: bool = True,
-        auth: Any = None,
-        verify: Any = None,
-        cert: Any = None,
-        timeout: Any = UNSET,
+    @takes(RequestOptions)
+    async def request(
+        self, method: str, url: URL | str, **options: Unpack[RequestOptions]
     ) -> AsyncResponse:
-        """Send `request`; the arguments and behaviour are those of `TrioClient.send`.
+        """Build and send a request; see `TrioClient.request` for the options."""
+        check_options(options, REQUEST, self, "request")
+        return await self._request(method, url, options)
+
+    async def _request(
+        self, method: str, url: URL | str, options: Mapping[str, Any]
+    ) -> AsyncResponse:
+        return await self._send(self._engine._build(method, url, options), options)
+
+    @takes(SendOptions, first=("stream", "allow_redirects", "auth"))
+    async def send(self, request: Request, **options: Unpack[SendOptions]) -> AsyncResponse:
+        """Send `request`; the options and behaviour are those of `TrioClient.send`.
 
         Cancelling the awaiting task cancels the request; it has unwound (its
         connection released or closed) when `CancelledError` arrives.
         """
-        run = await self._ensure_started()
-        send = functools.partial(
-            self._engine.send,
-            host_request(run, request),
-            stream=stream,
-            allow_redirects=allow_redirects,
-            auth=auth,
-            verify=verify,
-            cert=cert,
-            timeout=timeout,
-        )
-        return adopt_response(run, await run.call(send))
+        check_options(options, SEND, self, "send")
+        return await self._send(request, options)
 
+    async def _send(self, request: Request, options: Mapping[str, Any]) -> AsyncResponse:
+        run = await self._ensure_started()
+        response = await run.call(self._engine._send, host_request(run, request), options)
+        return adopt_response(run, response)
+
+    @takes(StreamOptions)
     @asynccontextmanager
     async def stream(
-        self, method: str, url: URL | str, **kwargs: Any
+        self, method: str, url: URL | str, **options: Unpack[StreamOptions]
     ) -> AsyncIterator[AsyncResponse]:
         """Send a request and yield its unread response; it is closed on exit."""
-        response = await self.request(method, url, stream=True, **kwargs)
+        check_options(options, STREAM, self, "stream")
+        response = await self._request(method, url, {**options, "stream": True})
         try:
             yield response
         finally:
             await response.close()
 
-    async def get(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def get(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send a GET request."""
-        return await self.request("GET", url, **kwargs)
+        check_options(options, NO_BODY, self, "get")
+        return await self._request("GET", url, options)
 
-    async def options(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def options(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send an OPTIONS request."""
-        return await self.request("OPTIONS", url, **kwargs)
+        check_options(options, NO_BODY, self, "options")
+        return await self._request("OPTIONS", url, options)
 
-    async def head(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def head(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send a HEAD request (redirects are followed too)."""
-        return await self.request("HEAD", url, **kwargs)
+        check_options(options, NO_BODY, self, "head")
+        return await self._request("HEAD", url, options)
 
-    async def post(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def post(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a POST request."""
-        return await self.request("POST", url, **kwargs)
+        check_options(options, REQUEST, self, "post")
+        return await self._request("POST", url, options)
 
-    async def put(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def put(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a PUT request."""
-        return await self.request("PUT", url, **kwargs)
+        check_options(options, REQUEST, self, "put")
+        return await self._request("PUT", url, options)
 
-    async def patch(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def patch(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a PATCH request."""
-        return await self.request("PATCH", url, **kwargs)
+        check_options(options, REQUEST, self, "patch")
+        return await self._request("PATCH", url, options)
 
-    async def delete(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def delete(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a DELETE request."""
-        return await self.request("DELETE", url, **kwargs)
+        check_options(options, REQUEST, self, "delete")
+        return await self._request("DELETE", url, options)
+
+
+async def _call_hook(hook: Callable[[Any], Any], item: object) -> None:
+    """Run one event hook in the loop (an async function, or a plain one)."""
+    result = hook(item)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _hook_view(run: GuestRun, response: AsyncResponse) -> AsyncResponse:
+    """The engine's `response` as a response hook sees it: its body readable from asyncio.
+
+    The body is handed over only if the hook reads it (a `TrioStream` starts
+    pulling at its first read), so a hook that does not leaves it to the engine.
+    """
+    unread = response._content is None and not (response.is_closed or response.is_stream_consumed)
+    view = AsyncResponse(
+        response.status_code,
+        headers=response.headers,
+        content=response._stream if unread else None,
+        request=response.request,
+        protocol=response.protocol,
+        reason_phrase=response.reason_phrase,
+        elapsed=response.elapsed,
+    )
+    if not unread:
+        view._content = response._content
+        view._raw_content = response._raw_content
+        view.num_bytes_downloaded = response.num_bytes_downloaded
+        return view
+    return adopt_response(run, view)

@@ -50,12 +50,20 @@ class TimeoutConfig:
     - ``write_timeout``: the longest wait to send the next bytes of the request;
     - ``pool_timeout``: the longest wait for a free connection or HTTP/2 stream.
 
+    ``total`` (default ``None``: no limit) is a deadline for the whole
+    request: every redirect and auth round trip, pool waits, connects, and
+    reading the body (for a streaming response, each read until the deadline
+    passes). When it runs out, the timeout of the phase that was running
+    (``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout`` or ``PoolTimeout``)
+    is raised, its message saying that the total deadline was exceeded. It is
+    kept when ``timeout`` is another ``TimeoutConfig``.
+
     Raises ``TypeError`` for a value that is not a number or ``None``, and
     ``ValueError`` for a negative number or NaN. Instances are immutable and
     hashable.
     """
 
-    __slots__ = ("_connect", "_pool", "_read", "_write")
+    __slots__ = ("_connect", "_pool", "_read", "_total", "_write")
 
     def __init__(
         self,
@@ -65,8 +73,11 @@ class TimeoutConfig:
         read_timeout: float | _Unset | None = UNSET,
         write_timeout: float | _Unset | None = UNSET,
         pool_timeout: float | _Unset | None = UNSET,
+        total: float | _Unset | None = UNSET,
     ) -> None:
+        self._total: float | None = None
         if isinstance(timeout, TimeoutConfig):
+            self._total = timeout.total
             base = (
                 timeout.connect_timeout,
                 timeout.read_timeout,
@@ -85,6 +96,8 @@ class TimeoutConfig:
             write = _check_seconds("write_timeout", write_timeout)
         if not isinstance(pool_timeout, _Unset):
             pool = _check_seconds("pool_timeout", pool_timeout)
+        if not isinstance(total, _Unset):
+            self._total = _check_seconds("total", total)
         self._connect = connect
         self._read = read
         self._write = write
@@ -121,8 +134,13 @@ class TimeoutConfig:
         """Seconds allowed to wait for a free connection or stream, or ``None``."""
         return self._pool
 
-    def _as_tuple(self) -> tuple[float | None, float | None, float | None, float | None]:
-        return (self._connect, self._read, self._write, self._pool)
+    @property
+    def total(self) -> float | None:
+        """Seconds allowed for the whole request, redirects and body included, or ``None``."""
+        return self._total
+
+    def _as_tuple(self) -> tuple[float | None, ...]:
+        return (self._connect, self._read, self._write, self._pool, self._total)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TimeoutConfig):
@@ -133,12 +151,13 @@ class TimeoutConfig:
         return hash((TimeoutConfig, self._as_tuple()))
 
     def __repr__(self) -> str:
-        values = self._as_tuple()
+        values = (self._connect, self._read, self._write, self._pool)
+        total = "" if self._total is None else f", total={self._total!r}"
         if len(set(values)) == 1:
-            return f"TimeoutConfig(timeout={values[0]!r})"
+            return f"TimeoutConfig(timeout={values[0]!r}{total})"
         return (
             f"TimeoutConfig(connect_timeout={self._connect!r}, read_timeout={self._read!r}, "
-            f"write_timeout={self._write!r}, pool_timeout={self._pool!r})"
+            f"write_timeout={self._write!r}, pool_timeout={self._pool!r}{total})"
         )
 
 

@@ -10,24 +10,19 @@ response into the client's jar.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Unpack
 
 import trio
 
 from .._core.auth import Auth, auth_from_url, build_auth, netrc_credentials
-from .._core.config import (
-    DEFAULT_MAX_REDIRECTS,
-    DEFAULT_POOL_LIMITS,
-    DEFAULT_TIMEOUT_CONFIG,
-    PoolLimits,
-    TimeoutConfig,
-)
+from .._core.config import PoolLimits, TimeoutConfig
 from .._core.cookies import Cookies
 from .._core.decoders import accept_encoding_header
 from .._core.exceptions import (
@@ -35,6 +30,7 @@ from .._core.exceptions import (
     ConnectTimeout,
     ProxyError,
     RequestError,
+    TimeoutException,
     TooManyRedirects,
     UnsupportedProtocol,
 )
@@ -44,9 +40,29 @@ from .._core.proxies import ProxyMap
 from .._core.redirects import build_redirect_request, is_same_origin_for_credentials
 from .._core.urls import URL
 from .._version import __version__
+from .deadline import DeadlineBody, DeadlineTimeouts, explain, unbounded
 from .http2 import HTTP2Connection
 from .http11 import HTTP11Connection
 from .network import NetworkStream
+from .options import (
+    BUILD,
+    NO_BODY,
+    REQUEST,
+    SEND,
+    STREAM,
+    UNSET,
+    BuildOptions,
+    ClientBase,
+    ClientConfig,
+    Dispatch,
+    NoBodyOptions,
+    RequestOptions,
+    SendOptions,
+    StreamOptions,
+    check_options,
+    normalise_event_hooks,
+    takes,
+)
 from .pool import Connection, ConnectionPool, PoolStatistics
 from .proxy import ProxyRoute, connect_to_proxy, open_tunnel
 from .tls import SSLConfig
@@ -54,24 +70,11 @@ from .tls import SSLConfig
 USER_AGENT = f"python-httpcore/{__version__}"
 # A redirect's body is read (so its connection can be reused) up to this size.
 MAX_REDIRECT_BODY_DRAIN = 1 << 20
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-
-
-class Dispatch(Protocol):
-    """The network stack under a client: anything that sends one request."""
-
-    async def send(
-        self, request: Request, *, verify: Any, cert: Any, timeout: TimeoutConfig
-    ) -> AsyncResponse: ...
-
-    async def close(self) -> None: ...
+# `retries=`: connect failures of these methods are retried; retry n waits
+# 0 s (the first), then RETRY_BACKOFF * 2 ** (n - 2) s, at most MAX_RETRY_DELAY.
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+RETRY_BACKOFF = 0.5
+MAX_RETRY_DELAY = 8.0
 
 
 class NetworkDispatch:
@@ -185,9 +188,9 @@ class NetworkDispatch:
                 stream.close_nowait()
                 raise ConnectError(f"{host}:{port} did not agree to speak HTTP/2 (ALPN)")
             return HTTP11Connection(stream, key, on_release, keepalive_expiry)
-        connection = HTTP2Connection(
-            stream, key, on_release, keepalive_expiry, timeout.write_timeout
-        )
+        # The connection outlives this request: its own writes ignore the request's deadline.
+        write_timeout = unbounded(timeout).write_timeout
+        connection = HTTP2Connection(stream, key, on_release, keepalive_expiry, write_timeout)
         assert self.nursery is not None, "the client sets the nursery when entered"
         try:
             with trio.fail_after(_seconds(timeout.connect_timeout)):
@@ -227,20 +230,11 @@ def in_trio_task() -> bool:
     return True
 
 
-#: The keyword arguments of `request()` that belong to `send()`.
-SEND_OPTIONS = ("stream", "allow_redirects", "auth", "verify", "cert", "timeout")
-
-
-def split_send_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the `send()` options out of a facade's `request()` keyword arguments."""
-    return {name: kwargs.pop(name) for name in SEND_OPTIONS if name in kwargs}
-
-
 def _seconds(timeout: float | None) -> float:
     return math.inf if timeout is None else timeout
 
 
-class TrioClient:
+class TrioClient(ClientBase):
     """An HTTP client for trio programs; use it as ``async with TrioClient() as client``.
 
     The client owns a nursery (opened by ``async with``) and the connection
@@ -256,37 +250,38 @@ class TrioClient:
     ``NO_PROXY`` are read once, here (see docs/proxies.md). A bad pattern
     raises ``ValueError``, a bad proxy URL ``InvalidURL``, a SOCKS proxy
     without the ``socksio`` package ``ImportError``.
+
+    ``event_hooks={"request": [...], "response": [...]}``: async callables (a
+    plain function works too) called with each `Request` just before it is
+    sent, and with each `AsyncResponse` before its body is read: every
+    redirect hop and auth round trip included. An exception raised by a hook
+    propagates to the caller (the response is closed first). The lists are
+    in `event_hooks`, which may be changed at any time.
+
+    ``retries=N``: a request with an idempotent method (GET, HEAD, OPTIONS,
+    TRACE, PUT, DELETE) whose connection could not be made (`ConnectError`,
+    `ConnectTimeout`) is tried again, on a fresh connection, up to N times;
+    the connect timeout applies to each attempt. Nothing that failed after
+    connecting is retried here.
     """
 
-    def __init__(
-        self,
-        auth: Any = None,
-        cookies: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        timeout: Any = DEFAULT_TIMEOUT_CONFIG,
-        pool_limits: PoolLimits = DEFAULT_POOL_LIMITS,
-        max_redirects: int = DEFAULT_MAX_REDIRECTS,
-        dispatch: Dispatch | None = None,
-        *,
-        headers: Any = None,
-        params: Any = None,
-        base_url: URL | str | None = None,
-        http1: bool = True,
-        http2: bool = True,
-        proxies: Any = None,
-        trust_env: bool = True,
-    ) -> None:
-        if not http1 and not http2:
+    def _configure(self, config: ClientConfig) -> None:
+        if not config.http1 and not config.http2:
             raise ValueError("At least one of http1 and http2 must be enabled")
-        self.auth = build_auth(auth)
-        self.cookies = Cookies(cookies)
-        self.verify = verify
-        self.cert = cert
-        self.timeout = TimeoutConfig.coerce(timeout)
-        self.pool_limits = pool_limits
-        self.max_redirects = max_redirects
-        self.trust_env = trust_env
+        if isinstance(config.retries, bool) or not isinstance(config.retries, int):
+            raise TypeError(f"retries must be an int, not {config.retries!r}")
+        if config.retries < 0:
+            raise ValueError(f"retries must be >= 0, not {config.retries!r}")
+        self.retries = config.retries
+        self.event_hooks = config.event_hooks
+        self.auth = build_auth(config.auth)
+        self.cookies = Cookies(config.cookies)
+        self.verify = config.verify
+        self.cert = config.cert
+        self.timeout = TimeoutConfig.coerce(config.timeout)
+        self.pool_limits = config.pool_limits
+        self.max_redirects = config.max_redirects
+        self.trust_env = config.trust_env
         self.headers = Headers(
             {
                 "Accept": "*/*",
@@ -295,25 +290,41 @@ class TrioClient:
                 "User-Agent": USER_AGENT,
             }
         )
-        if headers is not None:
-            self.headers.update(Headers(headers))
-        self.params = params
-        self.base_url = None if base_url is None else _as_base_url(base_url)
+        if config.headers is not None:
+            self.headers.update(Headers(config.headers))
+        self.params = config.params
+        self.base_url = None if config.base_url is None else _as_base_url(config.base_url)
         # The environment is read once, here; a dispatch replaces proxies altogether.
         proxy_map = (
-            ProxyMap.from_config(proxies, trust_env=trust_env, environ=os.environ)
-            if dispatch is None
+            ProxyMap.from_config(config.proxies, trust_env=config.trust_env, environ=os.environ)
+            if config.dispatch is None
             else None
         )
-        self._dispatch: Dispatch = dispatch or NetworkDispatch(
-            pool_limits=pool_limits,
-            http1=http1,
-            http2=http2,
-            trust_env=trust_env,
+        self._dispatch: Dispatch = config.dispatch or NetworkDispatch(
+            pool_limits=config.pool_limits,
+            http1=config.http1,
+            http2=config.http2,
+            trust_env=config.trust_env,
             proxies=proxy_map,
         )
         self._nursery_manager: Any = None
         self._state = "unopened"
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> TrioClient:
+        """The engine of a facade (`Client`, `AsyncClient`), made from its arguments."""
+        engine = cls.__new__(cls)
+        engine._configure(config)
+        return engine
+
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
+        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
+        self._event_hooks = normalise_event_hooks(hooks)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -374,34 +385,33 @@ class TrioClient:
             return merged if merged.is_absolute_url else URL(url)  # InvalidURL: relative
         return merged if merged.is_absolute_url else merged.resolve_with(self.base_url)
 
+    @takes(BuildOptions)
     def build_request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
+        self, method: str, url: URL | str, **options: Unpack[BuildOptions]
     ) -> Request:
         """A `Request` with the client's base URL, default headers, params and cookies."""
+        check_options(options, BUILD, self, "build_request")
+        return self._build(method, url, options)
+
+    def _build(self, method: str, url: URL | str, options: Mapping[str, Any]) -> Request:
+        """`build_request` for options already checked (every client builds with this)."""
+        get = options.get
         merged_url = self._merge_url(url)
         if self.params is not None:
             merged_url = URL(merged_url, params=self.params)
         merged_headers = self.headers.copy()
+        headers = get("headers")
         if headers is not None:
             merged_headers.update(Headers(headers))
         return Request(
             method,
             merged_url,
-            params=params,
-            data=data,
-            files=files,
-            json=json,
+            params=get("params"),
+            data=get("data"),
+            files=get("files"),
+            json=get("json"),
             headers=merged_headers,
-            cookies=self._merge_cookies(cookies, merged_url),
+            cookies=self._merge_cookies(get("cookies"), merged_url),
         )
 
     def prepare_request(self, request: Request) -> Request:
@@ -427,74 +437,53 @@ class TrioClient:
 
     # -- sending -------------------------------------------------------------------
 
+    @takes(RequestOptions)
     async def request(
-        self,
-        method: str,
-        url: URL | str,
-        *,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = None,
-        stream: bool = False,
-        allow_redirects: bool = True,
-        verify: Any = None,
-        cert: Any = None,
-        timeout: Any = UNSET,
+        self, method: str, url: URL | str, **options: Unpack[RequestOptions]
     ) -> AsyncResponse:
-        """Build and send a request; see `send` for the keyword arguments."""
-        request = self.build_request(
-            method,
-            url,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-        )
-        return await self.send(
-            request,
-            stream=stream,
-            allow_redirects=allow_redirects,
-            auth=auth,
-            verify=verify,
-            cert=cert,
-            timeout=timeout,
-        )
+        """Build and send a request; see `send` for how it is sent."""
+        check_options(options, REQUEST, self, "request")
+        return await self._request(method, url, options)
 
-    async def send(
-        self,
-        request: Request,
-        *,
-        stream: bool = False,
-        allow_redirects: bool = True,
-        auth: Any = None,
-        verify: Any = None,
-        cert: Any = None,
-        timeout: Any = UNSET,
+    async def _request(
+        self, method: str, url: URL | str, options: Mapping[str, Any]
     ) -> AsyncResponse:
+        return await self._send(self._build(method, url, options), options)
+
+    @takes(SendOptions, first=("stream", "allow_redirects", "auth"))
+    async def send(self, request: Request, **options: Unpack[SendOptions]) -> AsyncResponse:
         """Send `request`, following redirects and running the auth flow.
 
         With `stream=False` the body is read before this returns; with
         `stream=True` the caller must read or close the response. `timeout`
         overrides the client's for this request (`None` disables timeouts);
         `verify`/`cert` likewise, and a connection made under other TLS
-        settings is never reused for it. Raises the SPEC §7 exceptions.
-        Cancellation cancels the request and closes its connection.
+        settings is never reused for it. A `TimeoutConfig` with a ``total``
+        bounds the whole exchange, body included. Raises the SPEC §7
+        exceptions. Cancellation cancels the request and closes its connection.
         """
+        check_options(options, SEND, self, "send")
+        return await self._send(request, options)
+
+    async def _send(self, request: Request, options: Mapping[str, Any]) -> AsyncResponse:
         self._check_open()
+        get = options.get
+        timeout = get("timeout", UNSET)
+        timeout = self.timeout if timeout is UNSET else TimeoutConfig.coerce(timeout)
+        if timeout.total is not None:
+            timeout = DeadlineTimeouts(timeout, trio.current_time() + timeout.total)
+        verify = get("verify")
+        cert = get("cert")
         settings = _Settings(
             verify=self.verify if verify is None else verify,
             cert=self.cert if cert is None else cert,
-            timeout=self.timeout if timeout is UNSET else TimeoutConfig.coerce(timeout),
-            auth=build_auth(auth) or self.auth,
+            timeout=timeout,
+            auth=build_auth(get("auth")) or self.auth,
         )
-        response = await self._send_handling_redirects(request, settings, allow_redirects, [])
-        if not stream:
+        response = await self._send_handling_redirects(
+            request, settings, get("allow_redirects", True), []
+        )
+        if not get("stream", False):
             try:
                 await response.read()
             finally:
@@ -600,66 +589,129 @@ class TrioClient:
             request = next_request
 
     async def _send_single(self, request: Request, settings: _Settings) -> AsyncResponse:
+        """One exchange: request hooks, the dispatch (with `retries`), response hooks."""
         if request.url.scheme not in ("http", "https"):
             raise UnsupportedProtocol(
                 f"Unsupported URL scheme {request.url.scheme!r}: only http and https",
                 request=request,
             )
+        hooks = self._event_hooks
+        if hooks["request"]:
+            await _run_hooks(hooks["request"], request)
+        timeout = settings.timeout
         started = time.perf_counter()
-        try:
-            response = await self._dispatch.send(
-                request, verify=settings.verify, cert=settings.cert, timeout=settings.timeout
-            )
-        except RequestError as exc:
-            exc.request = exc.request or request
-            if isinstance(exc, ProxyError) and exc.response is not None:
-                exc.response.request = request
-            raise
+        attempt = 0
+        while True:
+            try:
+                response = await self._dispatch.send(
+                    request, verify=settings.verify, cert=settings.cert, timeout=timeout
+                )
+                break
+            except RequestError as exc:
+                exc.request = exc.request or request
+                if isinstance(exc, ProxyError) and exc.response is not None:
+                    exc.response.request = request
+                if isinstance(exc, TimeoutException) and isinstance(timeout, DeadlineTimeouts):
+                    explain(exc, timeout, request)
+                attempt += 1
+                if not self._may_retry(exc, request, attempt, timeout):
+                    raise
+            await trio.sleep(_retry_delay(attempt))
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
         response.request = request
+        if isinstance(timeout, DeadlineTimeouts) and response._stream is not None:
+            response._stream = DeadlineBody(response._stream, timeout, request)
         self.cookies.extract_cookies(response)
         if request.cookies is not None and request.cookies is not self.cookies:
             request.cookies.extract_cookies(response)
+        if hooks["response"]:
+            try:
+                await _run_hooks(hooks["response"], response)
+            except BaseException:
+                await response.close()
+                raise
         return response
 
+    def _may_retry(
+        self, exc: RequestError, request: Request, attempt: int, timeout: TimeoutConfig
+    ) -> bool:
+        """`retries=`: only connect failures, only idempotent methods, within the deadline."""
+        if attempt > self.retries or not isinstance(exc, (ConnectError, ConnectTimeout)):
+            return False
+        if request.method not in IDEMPOTENT_METHODS:
+            return False
+        if isinstance(timeout, DeadlineTimeouts):
+            return trio.current_time() + _retry_delay(attempt) < timeout.deadline
+        return True
+
+    @takes(StreamOptions)
     @asynccontextmanager
     async def stream(
-        self, method: str, url: URL | str, **kwargs: Any
+        self, method: str, url: URL | str, **options: Unpack[StreamOptions]
     ) -> AsyncIterator[AsyncResponse]:
         """Send a request and yield its unread response; it is closed on exit."""
-        response = await self.request(method, url, stream=True, **kwargs)
+        check_options(options, STREAM, self, "stream")
+        response = await self._request(method, url, {**options, "stream": True})
         try:
             yield response
         finally:
             await response.close()
 
-    async def get(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def get(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send a GET request."""
-        return await self.request("GET", url, **kwargs)
+        check_options(options, NO_BODY, self, "get")
+        return await self._request("GET", url, options)
 
-    async def options(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def options(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send an OPTIONS request."""
-        return await self.request("OPTIONS", url, **kwargs)
+        check_options(options, NO_BODY, self, "options")
+        return await self._request("OPTIONS", url, options)
 
-    async def head(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(NoBodyOptions)
+    async def head(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> AsyncResponse:
         """Send a HEAD request (redirects are followed too)."""
-        return await self.request("HEAD", url, **kwargs)
+        check_options(options, NO_BODY, self, "head")
+        return await self._request("HEAD", url, options)
 
-    async def post(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def post(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a POST request."""
-        return await self.request("POST", url, **kwargs)
+        check_options(options, REQUEST, self, "post")
+        return await self._request("POST", url, options)
 
-    async def put(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def put(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a PUT request."""
-        return await self.request("PUT", url, **kwargs)
+        check_options(options, REQUEST, self, "put")
+        return await self._request("PUT", url, options)
 
-    async def patch(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def patch(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a PATCH request."""
-        return await self.request("PATCH", url, **kwargs)
+        check_options(options, REQUEST, self, "patch")
+        return await self._request("PATCH", url, options)
 
-    async def delete(self, url: URL | str, **kwargs: Any) -> AsyncResponse:
+    @takes(RequestOptions)
+    async def delete(self, url: URL | str, **options: Unpack[RequestOptions]) -> AsyncResponse:
         """Send a DELETE request."""
-        return await self.request("DELETE", url, **kwargs)
+        check_options(options, REQUEST, self, "delete")
+        return await self._request("DELETE", url, options)
+
+
+async def _run_hooks(hooks: list[Callable[[Any], Any]], item: object) -> None:
+    for hook in list(hooks):  # a hook may change the list
+        result = hook(item)
+        if inspect.isawaitable(result):
+            await result
+
+
+def _retry_delay(attempt: int) -> float:
+    """The wait before retry number `attempt` (the first is immediate)."""
+    if attempt <= 1:
+        return 0.0
+    return min(RETRY_BACKOFF * 2.0 ** (attempt - 2), MAX_RETRY_DELAY)
 
 
 class _Settings:
@@ -702,6 +754,4 @@ __all__ = [
     "TrioClient",
     "drain_redirect",
     "in_trio_task",
-    "split_send_options",
 ]
-_ = Mapping

@@ -98,7 +98,8 @@ class HTTP11Connection:
         # Progress of the current request, for the pool's retry rule.
         self.request_bytes_written = False
         self.response_bytes_received = False
-        self._read_timeout: float | None = None
+        # The request's timeouts, read at each wait: its total deadline shrinks them.
+        self._timeout: TimeoutConfig | None = None
         self._read_size = FIRST_READ_SIZE
         self._token = trio.lowlevel.current_trio_token()
         self._tls_version, self._tls_cipher = stream.tls_info
@@ -155,13 +156,13 @@ class HTTP11Connection:
         self.requests_handled += 1
         self.request_bytes_written = False
         self.response_bytes_received = False
-        self._read_timeout = timeout.read_timeout
+        self._timeout = timeout
         self._read_size = FIRST_READ_SIZE
         try:
             content = request.body.content
             if content is not None and len(content) <= WATCH_UPLOADS_ABOVE:
                 # One write that the socket buffer takes at once: nothing to watch.
-                await self._send_request(request, timeout.write_timeout)
+                await self._send_request(request, timeout)
                 response = await self._receive_head()
             else:
                 response = await self._send_watching_for_response(request, timeout)
@@ -187,7 +188,7 @@ class HTTP11Connection:
         result.tls_version, result.tls_cipher = self._tls_version, self._tls_cipher
         return result
 
-    async def _send_request(self, request: Request, write_timeout: float | None) -> None:
+    async def _send_request(self, request: Request, timeout: TimeoutConfig) -> None:
         codec = self._codec
         # Our Headers already refused control characters and non-token names; the
         # codec checks the framing headers (Content-Length, Transfer-Encoding) and Host.
@@ -204,13 +205,13 @@ class HTTP11Connection:
         if content is not None:
             # The whole request in one write: head, body and end of message.
             data = codec.body(content)
-            await self._write(head + data + codec.end(), write_timeout)
+            await self._write(head + data + codec.end(), timeout.write_timeout)
             return
-        await self._write(head, write_timeout)
+        await self._write(head, timeout.write_timeout)
         chunks = body.__aiter__()
         try:
             async for chunk in chunks:  # bodies never yield empty chunks
-                await self._write(codec.body(chunk), write_timeout)
+                await self._write(codec.body(chunk), timeout.write_timeout)
         finally:
             # Stopped early (an early answer, an error, cancellation): close the
             # caller's iterator now rather than leave it to the garbage collector.
@@ -218,7 +219,7 @@ class HTTP11Connection:
             if aclose is not None:
                 await aclose()
         # e.g. fewer body bytes than the Content-Length the caller set
-        await self._write(codec.end(), write_timeout)
+        await self._write(codec.end(), timeout.write_timeout)
 
     async def _write(self, data: bytes, timeout: float | None) -> None:
         await self._stream.write(data, timeout)
@@ -235,7 +236,7 @@ class HTTP11Connection:
         failure: Exception | None = None
         head: Head | None = None
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._upload, request, timeout.write_timeout, watch)
+            nursery.start_soon(self._upload, request, timeout, watch)
             try:
                 head = await self._watch_for_head(watch)
             except Exception as exc:  # raised outside the nursery: no exception group
@@ -248,11 +249,9 @@ class HTTP11Connection:
         assert head is not None
         return head
 
-    async def _upload(
-        self, request: Request, write_timeout: float | None, watch: _UploadWatch
-    ) -> None:
+    async def _upload(self, request: Request, timeout: TimeoutConfig, watch: _UploadWatch) -> None:
         try:
-            await self._send_request(request, write_timeout)
+            await self._send_request(request, timeout)
         except WriteError as exc:
             # The server may have answered and closed: the reader looks for that answer.
             watch.write_error = exc
@@ -262,8 +261,9 @@ class HTTP11Connection:
             return
         else:
             watch.finished = True
-        if self._read_timeout is not None:
-            watch.scope.deadline = trio.current_time() + self._read_timeout
+        read_timeout = self._read_timeout
+        if read_timeout is not None:
+            watch.scope.deadline = trio.current_time() + read_timeout
 
     async def _watch_for_head(self, watch: _UploadWatch) -> Head:
         codec = self._codec
@@ -310,6 +310,11 @@ class HTTP11Connection:
         event = await self._next_event()  # the codec skips 1xx responses
         assert isinstance(event, Head)
         return event
+
+    @property
+    def _read_timeout(self) -> float | None:
+        assert self._timeout is not None, "set by handle_request"
+        return self._timeout.read_timeout
 
     async def _next_event(self) -> Event:
         codec = self._codec

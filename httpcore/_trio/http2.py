@@ -392,8 +392,8 @@ class HTTP2Connection:
             stream_id = self._open_stream(request)
             await self._flush(timeout.write_timeout)
             if request.body.content != b"":
-                await self._send_body(stream_id, request, timeout.write_timeout)
-            event = await self._receive_head(stream_id, timeout.read_timeout)
+                await self._send_body(stream_id, request, timeout)
+            event = await self._receive_head(stream_id, timeout)
             # h2 has validated the head: ":status" first, and no other pseudo-header.
             headers = event.headers
             status = headers[0][1]
@@ -406,7 +406,7 @@ class HTTP2Connection:
             int(status),
             headers=Headers._from_trusted_raw(headers[1:]),
             content=ResponseBody(
-                functools.partial(self.receive_body_chunk, stream_id, timeout.read_timeout),
+                functools.partial(self.receive_body_chunk, stream_id, timeout),
                 functools.partial(self._abandon, stream_id),
                 functools.partial(self._release_dropped, stream_id),
                 self._token,
@@ -473,7 +473,8 @@ class HTTP2Connection:
         self._streams[stream_id] = _Stream()
         return stream_id
 
-    async def _send_body(self, stream_id: int, request: Request, timeout: float | None) -> None:
+    async def _send_body(self, stream_id: int, request: Request, timeout: TimeoutConfig) -> None:
+        # Each wait reads its timeout anew: a request's total deadline shrinks it.
         stream = self._streams[stream_id]
         async for chunk in request.body:
             view = memoryview(chunk)
@@ -485,15 +486,15 @@ class HTTP2Connection:
                     self._h2.max_outbound_frame_size,
                 )
                 if window <= 0:
-                    await self._wait_for_window(timeout)
+                    await self._wait_for_window(timeout.write_timeout)
                     continue
                 self._h2.send_data(stream_id, bytes(view[:window]))
                 view = view[window:]
-                await self._flush(timeout)
+                await self._flush(timeout.write_timeout)
         # ProtocolError: the server reset the stream during the last write.
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.end_stream(stream_id)
-        await self._flush(timeout)
+        await self._flush(timeout.write_timeout)
 
     async def _wait_for_window(self, timeout: float | None) -> None:
         changed = self._window_changed
@@ -513,13 +514,13 @@ class HTTP2Connection:
             raise ReadTimeout("The server sent nothing on this stream in time")
         return _unwrap(item)
 
-    async def _receive_head(self, stream_id: int, timeout: float | None) -> Any:
-        item = await self._next_event(stream_id, _deadline(timeout))
+    async def _receive_head(self, stream_id: int, timeout: TimeoutConfig) -> Any:
+        item = await self._next_event(stream_id, _deadline(timeout.read_timeout))
         # h2 refuses DATA before HEADERS, and END_STREAM arrives after the head.
         assert isinstance(item, h2.events.ResponseReceived)
         return item
 
-    async def receive_body_chunk(self, stream_id: int, timeout: float | None) -> bytes | None:
+    async def receive_body_chunk(self, stream_id: int, timeout: TimeoutConfig) -> bytes | None:
         """The next chunk of a body, acknowledged as it is taken; None at the end.
 
         Takes every DATA frame already waiting (up to `MAX_BATCH` bytes) at once:
@@ -528,7 +529,7 @@ class HTTP2Connection:
         stream = self._streams[stream_id]
         # One deadline for the whole call: frames without data (empty DATA) do not
         # extend it, only data handed to the caller does.
-        deadline = _deadline(timeout)
+        deadline = _deadline(timeout.read_timeout)
         while not stream.ended:
             item = await self._next_event(stream_id, deadline)
             chunks: list[bytes] = []

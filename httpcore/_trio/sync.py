@@ -24,15 +24,41 @@ The thread is a daemon: a script that never calls `close()` still exits.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar, Unpack
 
 import trio
 
+from .._core.cookies import Cookies
+from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request, Response
-from .client import UNSET, TrioClient, split_send_options
+from .._core.urls import URL
+from .client import TrioClient
+from .options import (
+    BUILD,
+    NO_BODY,
+    ONE_OFF,
+    ONE_OFF_BODY,
+    REQUEST,
+    SEND,
+    STREAM,
+    BuildOptions,
+    ClientBase,
+    ClientConfig,
+    NoBodyOptions,
+    OneOffBodyOptions,
+    OneOffOptions,
+    RequestOptions,
+    SendOptions,
+    StreamOptions,
+    check_options,
+    normalise_event_hooks,
+    takes,
+)
 
 T = TypeVar("T")
 
@@ -133,12 +159,16 @@ class _RawChunks:
     def __init__(self, portal: _Portal, response: AsyncResponse) -> None:
         self._portal = portal
         self._response = response
-        self._raw: AsyncIterator[bytes] = response.raw()
+        # Claimed at the first read: a response hook's view of a response must
+        # leave its body to the engine unless the hook reads it.
+        self._raw: AsyncIterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         return self
 
     def __next__(self) -> bytes:
+        if self._raw is None:
+            self._raw = self._response.raw()
         try:
             return self._portal.call(self._raw.__anext__)
         except StopAsyncIteration:
@@ -148,28 +178,66 @@ class _RawChunks:
         self._portal.call(self._response.close)
 
 
-class Client:
+class Client(ClientBase):
     """A blocking HTTP client, usable from any number of threads at once.
 
     Takes the same arguments as `TrioClient`. Use it with ``with`` or call
     `close()`; a client never closed does not keep the interpreter alive.
+
+    ``event_hooks={"request": [...], "response": [...]}`` takes plain
+    functions. They are called with each `Request` before it is sent and
+    each `Response` before its body is read (redirect hops and auth round
+    trips included), in a worker thread of the client's trio thread while the
+    caller waits; a response hook may call ``response.read()``, and a hook
+    may make requests with this client. An exception raised by a hook
+    propagates to the caller.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._engine = TrioClient(*args, **kwargs)
+    def _configure(self, config: ClientConfig) -> None:
+        # The engine calls the hooks through these adapters, so that the lists
+        # in `event_hooks` (plain functions) may change at any time.
+        self.event_hooks = config.event_hooks
+        adapters = {"request": [self._request_hooks], "response": [self._response_hooks]}
+        self._engine = TrioClient._from_config(replace(config, event_hooks=adapters))
         self._portal: _Portal | None = None
         self._lock = threading.Lock()
         self._closed = False
 
     @property
-    def cookies(self) -> Any:
+    def cookies(self) -> Cookies:
         """The client's `Cookies`, updated from every response."""
         return self._engine.cookies
 
     @property
-    def headers(self) -> Any:
+    def headers(self) -> Headers:
         """The client's default `Headers`."""
         return self._engine.headers
+
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
+        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
+        self._event_hooks = normalise_event_hooks(hooks)
+
+    async def _request_hooks(self, request: Request) -> None:
+        for hook in list(self._event_hooks["request"]):
+            await trio.to_thread.run_sync(_call_sync_hook, hook, request)
+
+    async def _response_hooks(self, response: AsyncResponse) -> None:
+        hooks = list(self._event_hooks["response"])
+        if not hooks:
+            return
+        assert self._portal is not None, "hooks run only during a request"
+        wrapped = self._wrap(self._portal, response)
+        for hook in hooks:
+            await trio.to_thread.run_sync(_call_sync_hook, hook, wrapped)
+        if wrapped._content is not None and response._content is None:
+            # The hook read the body through `wrapped`: the engine must not read it again.
+            response._content = wrapped._content
+            response.num_bytes_downloaded = wrapped.num_bytes_downloaded
 
     def _get_portal(self) -> _Portal:
         with self._lock:
@@ -194,46 +262,36 @@ class Client:
         if portal is not None:
             portal.close()
 
-    def build_request(self, method: str, url: Any, **kwargs: Any) -> Request:
+    @takes(BuildOptions)
+    def build_request(
+        self, method: str, url: URL | str, **options: Unpack[BuildOptions]
+    ) -> Request:
         """See `TrioClient.build_request`."""
-        return self._engine.build_request(method, url, **kwargs)
+        check_options(options, BUILD, self, "build_request")
+        return self._engine._build(method, url, options)
 
     def prepare_request(self, request: Request) -> Request:
         """See `TrioClient.prepare_request`."""
         return self._engine.prepare_request(request)
 
-    def request(self, method: str, url: Any, **kwargs: Any) -> Response:
+    @takes(RequestOptions)
+    def request(self, method: str, url: URL | str, **options: Unpack[RequestOptions]) -> Response:
         """Build and send a request; see `send`."""
-        send_kwargs = split_send_options(kwargs)
-        request = self.build_request(method, url, **kwargs)
-        return self.send(request, **send_kwargs)
+        check_options(options, REQUEST, self, "request")
+        return self._request(method, url, options)
 
-    def send(
-        self,
-        request: Request,
-        *,
-        stream: bool = False,
-        allow_redirects: bool = True,
-        auth: Any = None,
-        verify: Any = None,
-        cert: Any = None,
-        timeout: Any = UNSET,
-    ) -> Response:
-        """Send `request`; the arguments are those of `TrioClient.send`."""
+    def _request(self, method: str, url: URL | str, options: Mapping[str, Any]) -> Response:
+        return self._send(self._engine._build(method, url, options), options)
+
+    @takes(SendOptions, first=("stream", "allow_redirects", "auth"))
+    def send(self, request: Request, **options: Unpack[SendOptions]) -> Response:
+        """Send `request`; the options are those of `TrioClient.send`."""
+        check_options(options, SEND, self, "send")
+        return self._send(request, options)
+
+    def _send(self, request: Request, options: Mapping[str, Any]) -> Response:
         portal = self._get_portal()
-
-        async def send() -> AsyncResponse:
-            return await self._engine.send(
-                request,
-                stream=stream,
-                allow_redirects=allow_redirects,
-                auth=auth,
-                verify=verify,
-                cert=cert,
-                timeout=timeout,
-            )
-
-        return self._wrap(portal, portal.call(send))
+        return self._wrap(portal, portal.call(self._engine._send, request, options))
 
     def _wrap(self, portal: _Portal, response: AsyncResponse) -> Response:
         unread = response._content is None and not (
@@ -260,92 +318,144 @@ class Client:
             wrapped._next = lambda: self._wrap(portal, portal.call(follow))
         return wrapped
 
+    @takes(StreamOptions)
     @contextmanager
-    def stream(self, method: str, url: Any, **kwargs: Any) -> Iterator[Response]:
+    def stream(
+        self, method: str, url: URL | str, **options: Unpack[StreamOptions]
+    ) -> Iterator[Response]:
         """Send a request and yield its unread response; it is closed on exit."""
-        response = self.request(method, url, stream=True, **kwargs)
+        check_options(options, STREAM, self, "stream")
+        response = self._request(method, url, {**options, "stream": True})
         try:
             yield response
         finally:
             response.close()
 
-    def get(self, url: Any, **kwargs: Any) -> Response:
+    @takes(NoBodyOptions)
+    def get(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> Response:
         """Send a GET request."""
-        return self.request("GET", url, **kwargs)
+        check_options(options, NO_BODY, self, "get")
+        return self._request("GET", url, options)
 
-    def options(self, url: Any, **kwargs: Any) -> Response:
+    @takes(NoBodyOptions)
+    def options(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> Response:
         """Send an OPTIONS request."""
-        return self.request("OPTIONS", url, **kwargs)
+        check_options(options, NO_BODY, self, "options")
+        return self._request("OPTIONS", url, options)
 
-    def head(self, url: Any, **kwargs: Any) -> Response:
+    @takes(NoBodyOptions)
+    def head(self, url: URL | str, **options: Unpack[NoBodyOptions]) -> Response:
         """Send a HEAD request."""
-        return self.request("HEAD", url, **kwargs)
+        check_options(options, NO_BODY, self, "head")
+        return self._request("HEAD", url, options)
 
-    def post(self, url: Any, **kwargs: Any) -> Response:
+    @takes(RequestOptions)
+    def post(self, url: URL | str, **options: Unpack[RequestOptions]) -> Response:
         """Send a POST request."""
-        return self.request("POST", url, **kwargs)
+        check_options(options, REQUEST, self, "post")
+        return self._request("POST", url, options)
 
-    def put(self, url: Any, **kwargs: Any) -> Response:
+    @takes(RequestOptions)
+    def put(self, url: URL | str, **options: Unpack[RequestOptions]) -> Response:
         """Send a PUT request."""
-        return self.request("PUT", url, **kwargs)
+        check_options(options, REQUEST, self, "put")
+        return self._request("PUT", url, options)
 
-    def patch(self, url: Any, **kwargs: Any) -> Response:
+    @takes(RequestOptions)
+    def patch(self, url: URL | str, **options: Unpack[RequestOptions]) -> Response:
         """Send a PATCH request."""
-        return self.request("PATCH", url, **kwargs)
+        check_options(options, REQUEST, self, "patch")
+        return self._request("PATCH", url, options)
 
-    def delete(self, url: Any, **kwargs: Any) -> Response:
+    @takes(RequestOptions)
+    def delete(self, url: URL | str, **options: Unpack[RequestOptions]) -> Response:
         """Send a DELETE request."""
-        return self.request("DELETE", url, **kwargs)
+        check_options(options, REQUEST, self, "delete")
+        return self._request("DELETE", url, options)
+
+
+def _call_sync_hook(hook: Callable[[Any], Any], item: object) -> None:
+    result = hook(item)
+    if inspect.iscoroutine(result):
+        result.close()
+        raise TypeError(
+            f"Client event hooks must be plain functions, not coroutine functions ({hook!r}):"
+            " async hooks belong to TrioClient and AsyncClient"
+        )
 
 
 def _async_history(response: AsyncResponse) -> list[AsyncResponse]:
     return [r for r in response.history if isinstance(r, AsyncResponse)]
 
 
-def request(method: str, url: Any, **kwargs: Any) -> Response:
+@takes(OneOffBodyOptions, verify=True)
+def request(method: str, url: URL | str, **options: Unpack[OneOffBodyOptions]) -> Response:
     """Send one request with a short-lived `Client` and return the read response.
 
-    Client settings (`verify`, `cert`, `timeout`, `trust_env`) are taken from
-    the keyword arguments as well.
+    `verify`, `cert` and `trust_env` configure that client; the other options
+    are those of `Client.request`.
     """
-    client_kwargs = {
-        name: kwargs.pop(name) for name in ("verify", "cert", "trust_env") if name in kwargs
-    }
-    with Client(**client_kwargs) as client:
-        kwargs["stream"] = False
-        return client.request(method, url, **kwargs)
+    check_options(options, ONE_OFF_BODY, None, "request")
+    return _one_off(method, url, options)
 
 
-def get(url: Any, **kwargs: Any) -> Response:
+def _one_off(method: str, url: URL | str, options: Mapping[str, Any]) -> Response:
+    get = options.get
+    with Client(
+        verify=get("verify", True), cert=get("cert"), trust_env=get("trust_env", True)
+    ) as client:
+        per_request = {
+            name: value
+            for name, value in options.items()
+            if name not in ("verify", "cert", "trust_env")
+        }
+        return client._request(method, url, per_request)
+
+
+@takes(OneOffOptions, verify=True)
+def get(url: URL | str, **options: Unpack[OneOffOptions]) -> Response:
     """Send a GET request with a short-lived `Client`."""
-    return request("GET", url, **kwargs)
+    check_options(options, ONE_OFF, None, "get")
+    return _one_off("GET", url, options)
 
 
-def options(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffOptions, verify=True)
+def options(url: URL | str, **options: Unpack[OneOffOptions]) -> Response:
     """Send an OPTIONS request with a short-lived `Client`."""
-    return request("OPTIONS", url, **kwargs)
+    check_options(options, ONE_OFF, None, "options")
+    return _one_off("OPTIONS", url, options)
 
 
-def head(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffOptions, verify=True)
+def head(url: URL | str, **options: Unpack[OneOffOptions]) -> Response:
     """Send a HEAD request with a short-lived `Client`."""
-    return request("HEAD", url, **kwargs)
+    check_options(options, ONE_OFF, None, "head")
+    return _one_off("HEAD", url, options)
 
 
-def post(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffBodyOptions, verify=True)
+def post(url: URL | str, **options: Unpack[OneOffBodyOptions]) -> Response:
     """Send a POST request with a short-lived `Client`."""
-    return request("POST", url, **kwargs)
+    check_options(options, ONE_OFF_BODY, None, "post")
+    return _one_off("POST", url, options)
 
 
-def put(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffBodyOptions, verify=True)
+def put(url: URL | str, **options: Unpack[OneOffBodyOptions]) -> Response:
     """Send a PUT request with a short-lived `Client`."""
-    return request("PUT", url, **kwargs)
+    check_options(options, ONE_OFF_BODY, None, "put")
+    return _one_off("PUT", url, options)
 
 
-def patch(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffBodyOptions, verify=True)
+def patch(url: URL | str, **options: Unpack[OneOffBodyOptions]) -> Response:
     """Send a PATCH request with a short-lived `Client`."""
-    return request("PATCH", url, **kwargs)
+    check_options(options, ONE_OFF_BODY, None, "patch")
+    return _one_off("PATCH", url, options)
 
 
-def delete(url: Any, **kwargs: Any) -> Response:
+@takes(OneOffBodyOptions, verify=True)
+def delete(url: URL | str, **options: Unpack[OneOffBodyOptions]) -> Response:
     """Send a DELETE request with a short-lived `Client`."""
-    return request("DELETE", url, **kwargs)
+    check_options(options, ONE_OFF_BODY, None, "delete")
+    return _one_off("DELETE", url, options)
