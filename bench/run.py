@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -54,6 +55,14 @@ CHUNK_SIZE = 64 * 1024
 QUICK_DIVISOR = 10
 # nginx >= 1.25.1 spells HTTP/2 as `http2 on;` rather than as a `listen` flag.
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+# Open files wanted for this process and its children (nginx, the clients): the
+# scale workloads hold 2,000 connections at each end of the loopback.
+OPEN_FILES = 16384
+# The scale workloads: the same requests at each concurrency, over HTTP/1.1 and h2c.
+SCALE_CONCURRENCY = (1, 64, 512, 2000)
+SCALE_COUNT = 20000
+# The idle-pool workloads open this many connections, then leave them idle.
+IDLE_CONNECTIONS = (1, 500)
 READY_TIMEOUT = 10.0
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -67,6 +76,13 @@ class Workload:
     count: int
     concurrency: int
     download: bool
+    # "scale": one row of the concurrency series; "idle": ends with a snapshot of
+    # RSS and connections while the pool holds them idle.
+    family: str = ""
+
+    @property
+    def snapshot(self) -> bool:
+        return self.family in ("scale", "idle")
 
     @property
     def path(self) -> str:
@@ -82,6 +98,11 @@ class Workload:
             wire += " over TLS"
         if self.download:
             return f"{self.body_size // MIB} MiB download, {wire}"
+        if self.family == "idle":
+            return (
+                f"{self.concurrency:,} concurrent small GETs over {wire}, then RSS with "
+                f"their connections idle in the pool"
+            )
         shape = "sequential" if self.concurrency == 1 else f"{self.concurrency}-way concurrent"
         return f"{self.count:,} {shape} small GETs, {wire}"
 
@@ -95,6 +116,16 @@ WORKLOADS = (
     Workload("dl-h1", "h1", False, 1, 1, True),
     Workload("dl-tls", "h1", True, 1, 1, True),
     Workload("dl-h2", "h2", True, 1, 1, True),
+    *(
+        Workload(f"scale-{protocol}-{n}", protocol, False, SCALE_COUNT, n, False, "scale")
+        for protocol in ("h1", "h2c")
+        for n in SCALE_CONCURRENCY
+    ),
+    *(
+        Workload(f"idle-{name}-{n}", "h1", tls, n, n, False, "idle")
+        for name, tls in (("h1", False), ("tls", True))
+        for n in IDLE_CONNECTIONS
+    ),
 )
 
 
@@ -104,23 +135,55 @@ class ClientSpec:
     script: str
     variant: str
     ours: bool  # our httpcore, run with this interpreter; else a peer, in the peers' venv
-    blocking: bool  # blocking clients run the sequential workloads only
+    blocking: bool  # blocking clients run the sequential workloads only...
     protocols: frozenset[str]
+    threads: bool = False  # ...and, with threads, the scale and idle workloads
+    # Scale workloads over HTTP/1.1 above this concurrency are skipped (0: none are).
+    h1_scale_cap: int = 0
 
     def runs(self, workload: Workload) -> bool:
         if workload.protocol not in self.protocols:
             return False
-        return not (self.blocking and workload.concurrency > 1)
+        if (
+            self.h1_scale_cap
+            and workload.family == "scale"
+            and workload.protocol == "h1"
+            and workload.concurrency > self.h1_scale_cap
+        ):
+            return False
+        if self.blocking and workload.concurrency > 1:
+            return self.threads and workload.family in ("scale", "idle")
+        return True
 
 
 ALL_PROTOCOLS = frozenset({"h1", "h2", "h2c"})
 H1_ONLY = frozenset({"h1"})
+# httpx's HTTP/1.1 pool spends CPU per request in proportion to its connections
+# (about 33 ms per request at 2,000-way): its 512- and 2,000-way HTTP/1.1 scale
+# runs would take many minutes each, so they are left out.
+HTTPX_H1_SCALE_CAP = 64
 CLIENTS = (
     ClientSpec("httpcore-trio", "bench_httpcore.py", "trio", True, False, ALL_PROTOCOLS),
     ClientSpec("httpcore-asyncio", "bench_httpcore.py", "asyncio", True, False, ALL_PROTOCOLS),
-    ClientSpec("httpcore-sync", "bench_httpcore.py", "sync", True, True, ALL_PROTOCOLS),
-    ClientSpec("httpx-asyncio", "bench_httpx.py", "asyncio", False, False, ALL_PROTOCOLS),
-    ClientSpec("httpx-trio", "bench_httpx.py", "trio", False, False, ALL_PROTOCOLS),
+    ClientSpec("httpcore-sync", "bench_httpcore.py", "sync", True, True, ALL_PROTOCOLS, True),
+    ClientSpec(
+        "httpx-asyncio",
+        "bench_httpx.py",
+        "asyncio",
+        False,
+        False,
+        ALL_PROTOCOLS,
+        h1_scale_cap=HTTPX_H1_SCALE_CAP,
+    ),
+    ClientSpec(
+        "httpx-trio",
+        "bench_httpx.py",
+        "trio",
+        False,
+        False,
+        ALL_PROTOCOLS,
+        h1_scale_cap=HTTPX_H1_SCALE_CAP,
+    ),
     ClientSpec("httpx-sync", "bench_httpx.py", "sync", False, True, ALL_PROTOCOLS),
     ClientSpec("aiohttp", "bench_aiohttp.py", "asyncio", False, False, H1_ONLY),
     ClientSpec("requests", "bench_requests.py", "sync", False, True, H1_ONLY),
@@ -339,6 +402,8 @@ def client_command(
         command += ["--cafile", server.cafile]
     if workload.download:
         command.append("--download")
+    if workload.snapshot:
+        command.append("--snapshot")
     if profile:
         command += ["--profile", str(profile)]
     return command
@@ -398,6 +463,9 @@ METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
     "mbps": lambda r: r["bytes"] / r["wall_s"] / 1e6,
     "cpu_gib": lambda r: r["cpu_s"] / (r["bytes"] / GIB),
     "rss": lambda r: r["peak_rss_kib"] / 1024,
+    # Only in --snapshot reports: at the end of the run, pool still open.
+    "end_rss_kib": lambda r: r["rss_kib"],
+    "connections": lambda r: r["connections"] if r["connections"] is not None else float("nan"),
 }
 
 
@@ -449,6 +517,105 @@ def ratio_table(cells: Sequence[Cell]) -> list[str]:
                     f"| {per} {ours.median(cost) / peer.median(cost):.2f} "
                     f"| {ours.median('rss') / peer.median('rss'):.2f} |"
                 )
+    return lines
+
+
+def series_label(workload: Workload) -> str:
+    return {"h1": "HTTP/1.1", "h2": "HTTP/2", "h2c": "h2c"}[workload.protocol] + (
+        " TLS" if workload.tls and workload.protocol == "h1" else ""
+    )
+
+
+def scale_tables(cells: Sequence[Cell]) -> list[str]:
+    """The scale series per protocol and client: CPU µs/request, then peak RSS, by concurrency."""
+    scale = [c for c in cells if c.workload.family == "scale"]
+    if not scale:
+        return []
+    levels = sorted({c.workload.concurrency for c in scale})
+    rows: dict[tuple[str, str], dict[int, Cell]] = {}
+    for cell in scale:
+        key = (series_label(cell.workload), cell.client.name)
+        rows.setdefault(key, {})[cell.workload.concurrency] = cell
+    low, high = 64, max(levels)
+    growth = low in levels and high > low
+    head = " | ".join(f"{n:,}-way" for n in levels)
+    lines = [
+        "CPU µs per request (median), by number of requests in flight"
+        + (f"; growth is {high:,}-way ÷ {low}-way (target: at most 1.5)" if growth else "")
+        + "; conns is the connections to the server open at the end of the highest level.",
+        "",
+        f"| protocol | client | {head} |"
+        + (f" growth {low}→{high:,} |" if growth else "")
+        + " conns |",
+        "|---|---|" + "---:|" * len(levels) + ("---:|" if growth else "") + "---:|",
+    ]
+
+    def value(cells_by_n: dict[int, Cell], n: int, metric: str, digits: int) -> str:
+        cell = cells_by_n.get(n)
+        if cell is None:
+            return "—"
+        if not cell.ok:
+            statuses = {r["status"] for r in cell.reports}
+            return "n/a" if statuses == {"unsupported"} else "failed"
+        return fmt(cell.median(metric), digits)
+
+    for (label, client), by_n in rows.items():
+        cols = [value(by_n, n, "cpu_us", 0) for n in levels]
+        line = f"| {label} | {client} | " + " | ".join(cols) + " |"
+        if growth:
+            a, b = by_n.get(low), by_n.get(high)
+            ratio = (
+                f"{b.median('cpu_us') / a.median('cpu_us'):.2f}x"
+                if a is not None and b is not None and a.ok and b.ok
+                else "—"
+            )
+            line += f" {ratio} |"
+        top = by_n.get(max(by_n))
+        conns = fmt(top.median("connections"), 0) if top is not None and top.ok else "—"
+        lines.append(line + f" {conns} |")
+    lines += [
+        "",
+        "Peak RSS MiB (median), by number of requests in flight.",
+        "",
+        f"| protocol | client | {head} |",
+        "|---|---|" + "---:|" * len(levels),
+    ]
+    for (label, client), by_n in rows.items():
+        cols = [value(by_n, n, "rss", 1) for n in levels]
+        lines.append(f"| {label} | {client} | " + " | ".join(cols) + " |")
+    return lines
+
+
+def idle_table(cells: Sequence[Cell]) -> list[str]:
+    """RSS per idle pooled connection: (RSS with many idle - RSS with one) / (connections - 1)."""
+    idle = [c for c in cells if c.workload.family == "idle" and c.ok]
+    if not idle:
+        return []
+    rows: dict[tuple[str, str], dict[int, Cell]] = {}
+    for cell in idle:
+        key = (series_label(cell.workload), cell.client.name)
+        rows.setdefault(key, {})[cell.workload.concurrency] = cell
+    lines = [
+        "RSS (median, after `gc.collect()`) while the pool holds the connections idle; "
+        "per connection = (RSS at most - RSS at fewest) ÷ (difference in measured "
+        "connections).",
+        "",
+        "| protocol | client | idle conns | RSS MiB | idle conns | RSS MiB "
+        "| KiB per idle connection |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for (label, client), by_n in rows.items():
+        if len(by_n) < 2:
+            continue
+        few, many = by_n[min(by_n)], by_n[max(by_n)]
+        conns_few, conns_many = few.median("connections"), many.median("connections")
+        rss_few, rss_many = few.median("end_rss_kib"), many.median("end_rss_kib")
+        extra = conns_many - conns_few
+        per = fmt((rss_many - rss_few) / extra, 1) if extra > 0 else "—"
+        lines.append(
+            f"| {label} | {client} | {fmt(conns_few, 0)} | {fmt(rss_few / 1024, 1)} "
+            f"| {fmt(conns_many, 0)} | {fmt(rss_many / 1024, 1)} | {per} |"
+        )
     return lines
 
 
@@ -508,6 +675,12 @@ def render_report(
         "",
     ]
     lines += ratio_table(cells)
+    scale = scale_tables(cells)
+    if scale:
+        lines += ["", "## Scale: cost by concurrency", "", *scale]
+    idle = idle_table(cells)
+    if idle:
+        lines += ["", "## RSS per idle pooled connection", "", *idle]
     notes = [
         f"- {cell.workload.name} / {cell.client.name}: {problem}"
         for cell in cells
@@ -604,8 +777,19 @@ def summary(report: dict[str, Any], workload: Workload) -> str:
     )
 
 
+def raise_open_files() -> None:
+    """Lift this process's open-file limit (inherited by nginx and the clients) if it is low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES if hard == resource.RLIM_INFINITY else min(OPEN_FILES, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < OPEN_FILES:
+        log(f"warning: at most {wanted} open files: the 2,000-way workloads may fail")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    raise_open_files()
     workloads: list[Workload] = pick(args.only, WORKLOADS, "workload")
     if args.quick:
         workloads = [

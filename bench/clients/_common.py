@@ -7,6 +7,12 @@ to `measure`, which prints one JSON object on stdout:
     {"status": "ok", "wall_s": ..., "cpu_s": ..., "bytes": ..., "requests": ...,
      "peak_rss_kib": ..., "ru_maxrss_kib": ..., "library": "name version"}
 
+With `--snapshot`, the script calls `snapshot` once its requests are done and
+before it closes its client, which adds "rss_kib" (the resident set then,
+after a `gc.collect()`) and "connections" (this process's TCP connections to
+the server's port, as /proc sees them) to the report; the CPU that the
+snapshot itself takes is left out of "cpu_s".
+
 `status` is "unsupported" (with a `reason`) when the client cannot run the
 workload, for instance a protocol it does not speak yet, and "error" (with a
 `reason`, exit status 1) when the run failed.
@@ -16,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
+import os
 import pstats
 import re
 import resource
 import sys
+import threading
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +59,12 @@ class Job:
     download: bool
     chunk_size: int
     profile: int
+    snapshot: bool = False
+
+    @property
+    def port(self) -> int:
+        parsed = urllib.parse.urlsplit(self.url)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
 
     @property
     def is_tls(self) -> bool:
@@ -65,6 +81,10 @@ class Tally:
 
     requests: int = 0
     bytes: int = 0
+    # Filled in by `snapshot`.
+    rss_kib: int | None = None
+    connections: int | None = None
+    snapshot_cpu_s: float = 0.0
 
     def add(self, status: int, num_bytes: int) -> None:
         """Count one response; a status other than 200 fails the run."""
@@ -90,6 +110,11 @@ def parse_args(variants: tuple[str, ...]) -> Job:
     parser.add_argument(
         "--profile", type=int, default=0, help="print the top N functions by tottime to stderr"
     )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="report RSS and connections to the server once the requests are done",
+    )
     ns = parser.parse_args()
     return Job(
         url=ns.url,
@@ -101,12 +126,93 @@ def parse_args(variants: tuple[str, ...]) -> Job:
         download=ns.download,
         chunk_size=ns.chunk_size,
         profile=ns.profile,
+        snapshot=ns.snapshot,
     )
 
 
 def shared_counter(count: int) -> Iterator[int]:
     """One iterator that all workers of a run pull request numbers from."""
     return iter(range(count))
+
+
+def threaded_counter(count: int) -> Callable[[], bool]:
+    """For workers in threads: `take()` claims one request, False once all are claimed."""
+    lock = threading.Lock()
+    left = count
+
+    def take() -> bool:
+        nonlocal left
+        with lock:
+            if left == 0:
+                return False
+            left -= 1
+            return True
+
+    return take
+
+
+def run_threads(concurrency: int, worker: Callable[[], None]) -> None:
+    """`worker` in `concurrency` threads at once; re-raises the first error any of them hit."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            worker()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def snapshot(job: Job, tally: Tally) -> None:
+    """With --snapshot: note the resident set and the connections to the server, now.
+
+    Called with the workload's requests done and its client still open, so
+    its pooled connections are idle and still counted. Its own CPU time is
+    subtracted from the run's.
+    """
+    if not job.snapshot:
+        return
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    gc.collect()
+    tally.rss_kib = _status_kib("VmRSS:")
+    tally.connections = connections_to(job.port)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    tally.snapshot_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def connections_to(port: int) -> int | None:
+    """How many of this process's sockets are TCP connections to `port` (None without /proc)."""
+    try:
+        inodes = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+        found = 0
+        for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+            if not os.path.exists(table):
+                continue
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    # rem_address is HEX_IP:HEX_PORT; state 01 is ESTABLISHED.
+                    remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                    if remote_port == port and fields[3] == "01" and fields[9] in inodes:
+                        found += 1
+        return found
+    except OSError:
+        return None
 
 
 def _emit(report: dict[str, Any]) -> None:
@@ -136,6 +242,7 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu -= tally.snapshot_cpu_s
     if tally.requests != job.count:
         _emit(
             {
@@ -151,19 +258,24 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
         stats.sort_stats("tottime").print_stats(job.profile)
         sys.stderr.write(out.getvalue())
         sys.stderr.write(tottime_by_package(stats, job.profile))
-    _emit(
-        {
-            "status": "ok",
-            "library": library,
-            "wall_s": wall,
-            "cpu_s": cpu,
-            "bytes": tally.bytes,
-            "requests": tally.requests,
-            "peak_rss_kib": peak_rss_kib(after),
-            # Linux reports ru_maxrss in KiB.
-            "ru_maxrss_kib": after.ru_maxrss,
-        }
-    )
+    report: dict[str, Any] = {
+        "status": "ok",
+        "library": library,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "bytes": tally.bytes,
+        "requests": tally.requests,
+        "peak_rss_kib": peak_rss_kib(after),
+        # Linux reports ru_maxrss in KiB.
+        "ru_maxrss_kib": after.ru_maxrss,
+    }
+    if job.snapshot:
+        if tally.rss_kib is None:
+            _emit({"status": "error", "reason": "no snapshot was taken", "library": library})
+            return 1
+        report["rss_kib"] = tally.rss_kib
+        report["connections"] = tally.connections
+    _emit(report)
     return 0
 
 
@@ -206,14 +318,20 @@ def peak_rss_kib(usage: resource.struct_rusage) -> int:
     parent across fork and exec, so every child of a larger orchestrator would
     report at least the orchestrator's size. VmHWM belongs to this image only.
     """
+    found = _status_kib("VmHWM:")
+    return usage.ru_maxrss if found is None else found
+
+
+def _status_kib(field: str) -> int | None:
+    """A KiB figure of /proc/self/status (VmRSS:, VmHWM:), or None without /proc."""
     try:
         with open("/proc/self/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
-    return usage.ru_maxrss
+    return None
 
 
 def _find_unsupported(exc: BaseException) -> Unsupported | None:

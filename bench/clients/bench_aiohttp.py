@@ -8,7 +8,7 @@ import sys
 from importlib.metadata import version
 
 import aiohttp
-from _common import Job, Tally, Unsupported, measure, parse_args, shared_counter
+from _common import Job, Tally, Unsupported, measure, parse_args, shared_counter, snapshot
 
 VARIANTS = ("asyncio",)
 
@@ -20,6 +20,7 @@ async def run(job: Job, tally: Tally) -> None:
     tls: ssl.SSLContext | bool = (
         ssl.create_default_context(cafile=job.cafile) if job.is_tls else True
     )
+    # limit: connections in use and idle together, so N-way keeps N connections.
     connector = aiohttp.TCPConnector(limit=max(job.concurrency, 1), ssl=tls)
 
     async def worker(session: aiohttp.ClientSession) -> None:
@@ -35,6 +36,7 @@ async def run(job: Job, tally: Tally) -> None:
 
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(worker(session) for _ in range(job.concurrency)))
+        snapshot(job, tally)
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 """Benchmark client: this repository's httpcore, as TrioClient ("trio"), AsyncClient
-under asyncio ("asyncio") or Client ("sync").
+under asyncio ("asyncio") or Client ("sync"; concurrent workloads run in that
+many threads sharing one Client).
 
 Runs with the interpreter where our httpcore is installed. HTTP/2 workloads are
 reported as unsupported (n/a) while httpcore cannot negotiate HTTP/2: a first
@@ -10,11 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import trio
-from _common import Job, Tally, Unsupported, describe, measure, parse_args, shared_counter
+from _common import (
+    Job,
+    Tally,
+    Unsupported,
+    describe,
+    measure,
+    parse_args,
+    run_threads,
+    shared_counter,
+    snapshot,
+    threaded_counter,
+)
 
 # This checkout's httpcore, whatever copy the interpreter has installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -46,6 +59,9 @@ class _ProtocolCheck:
 
 
 def client_options(job: Job) -> dict[str, Any]:
+    # As many connections as workers may exist and stay idle in the pool: at
+    # N-way over HTTP/1.1 that is N connections; over HTTP/2 the requests share
+    # one connection as far as the server's stream limit allows.
     limit = max(job.concurrency, 1)
     return {
         "verify": job.cafile if job.is_tls else True,
@@ -73,6 +89,7 @@ def run_trio(job: Job, tally: Tally) -> None:
                 async with trio.open_nursery() as nursery:
                     for _ in range(job.concurrency):
                         nursery.start_soon(worker)
+            snapshot(job, tally)
 
     trio.run(main)
 
@@ -89,6 +106,7 @@ def run_asyncio(job: Job, tally: Tally) -> None:
 
         async with httpcore.AsyncClient(**client_options(job)) as client:
             await asyncio.gather(*(worker() for _ in range(max(job.concurrency, 1))))
+            snapshot(job, tally)
 
     asyncio.run(main())
 
@@ -119,11 +137,13 @@ def _fetcher(job: Job, tally: Tally) -> Any:
 
 
 def run_sync(job: Job, tally: Tally) -> None:
-    if job.concurrency != 1:
-        raise Unsupported("the blocking client runs sequential workloads only")
     checker = _ProtocolCheck(job)
-    with httpcore.Client(**client_options(job)) as client:
-        for _ in range(job.count):
+    take = threaded_counter(job.count)
+    # Tally.add from many threads: keep its two counters consistent.
+    tally_lock = threading.Lock()
+
+    def worker() -> None:
+        while take():
             try:
                 if job.download:
                     with client.stream("GET", job.url) as response:
@@ -139,7 +159,15 @@ def run_sync(job: Job, tally: Tally) -> None:
                 raise
             except Exception as exc:
                 raise checker.failed(exc) from exc
-            tally.add(response.status_code, received)
+            with tally_lock:
+                tally.add(response.status_code, received)
+
+    with httpcore.Client(**client_options(job)) as client:
+        if job.concurrency == 1:
+            worker()
+        else:
+            run_threads(job.concurrency, worker)
+        snapshot(job, tally)
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import Job, Tally, measure, parse_args, shared_counter
+from _common import Job, Tally, measure, parse_args, shared_counter, snapshot
 
 VARIANTS = ("asyncio", "trio", "sync")
 
@@ -64,6 +64,7 @@ async def run_async(job: Job, tally: Tally, gather: str) -> None:
             async with trio.open_nursery() as nursery:
                 for _ in range(job.concurrency):
                     nursery.start_soon(worker, client)
+        snapshot(job, tally)
 
 
 def run_sync(job: Job, tally: Tally) -> None:
@@ -80,6 +81,7 @@ def run_sync(job: Job, tally: Tally) -> None:
                 check(job, response)
                 received = len(response.content)
             tally.add(response.status_code, received)
+        snapshot(job, tally)
 
 
 def main() -> int:
