@@ -40,7 +40,6 @@ from .._trio.options import (
     SendOptions,
     StreamOptions,
     check_options,
-    normalise_event_hooks,
     takes,
 )
 from .._trio.pool import PoolStatistics
@@ -99,15 +98,6 @@ class AsyncClient(ClientBase):
     def headers(self) -> Headers:
         """The client's default `Headers`."""
         return self._engine.headers
-
-    @property
-    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
-        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
-        return self._event_hooks
-
-    @event_hooks.setter
-    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
-        self._event_hooks = normalise_event_hooks(hooks)
 
     def statistics(self) -> PoolStatistics:
         """The pool's counts (connections, idle, opening, waiters, streams)."""

@@ -60,7 +60,6 @@ from .options import (
     SendOptions,
     StreamOptions,
     check_options,
-    normalise_event_hooks,
     takes,
 )
 from .pool import Connection, ConnectionPool, PoolStatistics
@@ -316,15 +315,6 @@ class TrioClient(ClientBase):
         engine = cls.__new__(cls)
         engine._configure(config)
         return engine
-
-    @property
-    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
-        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
-        return self._event_hooks
-
-    @event_hooks.setter
-    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
-        self._event_hooks = normalise_event_hooks(hooks)
 
     # -- lifecycle -----------------------------------------------------------------
 

@@ -360,6 +360,17 @@ class ClientBase(ABC):
         init.__module__ = cls.__module__
         cls.__init__ = init  # type: ignore[method-assign]
 
+    _event_hooks: dict[str, list[Callable[[Any], Any]]]
+
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
+        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
+        return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
+        self._event_hooks = normalise_event_hooks(hooks)
+
     @abstractmethod
     def _configure(self, config: ClientConfig) -> None:
         """Set the client up from its constructor's arguments."""

@@ -56,7 +56,6 @@ from .options import (
     SendOptions,
     StreamOptions,
     check_options,
-    normalise_event_hooks,
     takes,
 )
 
@@ -212,15 +211,6 @@ class Client(ClientBase):
     def headers(self) -> Headers:
         """The client's default `Headers`."""
         return self._engine.headers
-
-    @property
-    def event_hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
-        """``{"request": [...], "response": [...]}``: the hooks, which may be changed in place."""
-        return self._event_hooks
-
-    @event_hooks.setter
-    def event_hooks(self, hooks: Mapping[str, Any] | None) -> None:
-        self._event_hooks = normalise_event_hooks(hooks)
 
     async def _request_hooks(self, request: Request) -> None:
         for hook in list(self._event_hooks["request"]):
