@@ -208,3 +208,62 @@ async def test_client_argument_errors() -> None:
         httpcore.TrioClient(proxies={"ftp://": "http://proxy:3128"})
     with pytest.raises(ValueError, match="http1"):
         httpcore.TrioClient(http1=False, http2=False)
+
+
+async def test_choosing_a_connection_does_not_scan_the_pool(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 120 connections open and 119 of them busy, a request finds the idle one at once."""
+    from httpcore._trio import http11
+
+    checked: list[object] = []
+    is_available = http11.HTTP11Connection.is_available
+
+    def counting_is_available(self: http11.HTTP11Connection) -> bool:
+        checked.append(self)
+        return is_available(self)
+
+    async def hold_streams(
+        client: httpcore.TrioClient,
+        count: int,
+        release: trio.Event,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """`count` requests in flight at once, each read to the end once `release` is set."""
+        opened = 0
+        all_open = trio.Event()
+
+        async def hold_one() -> None:
+            nonlocal opened
+            async with client.stream("GET", server.url + "/") as response:
+                opened += 1
+                if opened == count:
+                    all_open.set()
+                await all_open.wait()
+                await release.wait()
+                await response.read()
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(count):
+                nursery.start_soon(hold_one)
+            await all_open.wait()
+            task_status.started()
+
+    limits = httpcore.PoolLimits(soft_limit=120, hard_limit=120)
+    async with httpcore.TrioClient(pool_limits=limits) as client:
+        released = trio.Event()
+        released.set()
+        await hold_streams(client, 120, released)
+        assert client.statistics().idle == 120  # 120 connections, all idle again
+        release = trio.Event()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(hold_streams, client, 119, release)
+            assert client.statistics().idle == 1
+            monkeypatch.setattr(http11.HTTP11Connection, "is_available", counting_is_available)
+            response = await client.get(server.url + "/")
+            looked_at = len(checked)
+            release.set()
+        assert response.status_code == 200
+        assert client.statistics().connections == 120
+        # The pool looked at one or two connections, not at the 119 busy ones.
+        assert 1 <= looked_at <= 3

@@ -32,7 +32,10 @@ looks at its grant: with none it leaves the queue; with one it hands it back
 waiter is served. Either way the caller sees `Cancelled` or `PoolTimeout`.
 
 Connections report the end of each request through `_on_release` (plain
-`def` as well), whether they went idle or died.
+`def` as well), whether they went idle or died. One that can take another
+request goes on top of its key's *ready* set, so a request takes the most
+recently used connection (the likeliest still alive) without looking at the
+busy ones: choosing costs the same with 2,000 connections as with one.
 """
 
 from __future__ import annotations
@@ -113,7 +116,12 @@ class ConnectionPool:
     def __init__(self, limits: PoolLimits, opener: Opener) -> None:
         self._limits = limits
         self._opener = opener
-        self._by_key: dict[Hashable, list[Connection]] = {}
+        # Per key, every connection open (a dict as an ordered set: removal is O(1)).
+        self._by_key: dict[Hashable, dict[Connection, None]] = {}
+        # Per key, the connections that may take one more request, most recently
+        # released last. An entry may be stale (the connection got busy, closed or
+        # expired without a report): it is dropped when met.
+        self._ready: dict[Hashable, dict[Connection, None]] = {}
         self._opening: dict[Hashable, int] = {}
         self._slots = 0
         self._waiters: deque[_Waiter] = deque()
@@ -143,17 +151,10 @@ class ConnectionPool:
         `may_multiplex`, while a connection to `key` is being opened and may turn
         out to be HTTP/2, wait for it rather than opening another.
         """
-        now = trio.current_time()
-        connections = self._by_key.get(key)
-        if connections:
-            # Newest first: the most recently used connection is the likeliest alive.
-            for connection in reversed(connections):
-                if connection is avoid or not connection.is_available():
-                    continue
-                if connection.is_idle() and connection.has_expired(now):
-                    self._discard(connection)
-                    continue
-                connection.reserve()
+        ready = self._ready.get(key)
+        if ready:
+            connection = self._take_ready(ready, avoid)
+            if connection is not None:
                 return connection
         if may_multiplex and self._opening.get(key) and key not in self._http1_keys:
             return None
@@ -168,6 +169,38 @@ class ConnectionPool:
         self._slots += 1
         self._opening[key] = self._opening.get(key, 0) + 1
         return OPEN_NEW
+
+    def _take_ready(
+        self, ready: dict[Connection, None], avoid: Connection | None
+    ) -> Connection | None:
+        """Reserve the most recently released connection in `ready` that can take a request."""
+        # `avoid` stays out of the way while we look, and is put back afterwards.
+        held = avoid if avoid is not None and avoid in ready else None
+        if held is not None:
+            del ready[held]
+        try:
+            now = trio.current_time()
+            while ready:
+                connection = next(reversed(ready))
+                if not connection.is_available():
+                    del ready[connection]  # stale: busy, closed, or out of streams
+                elif connection.is_idle() and connection.has_expired(now):
+                    self._discard(connection)
+                else:
+                    connection.reserve()
+                    if not connection.is_available():
+                        del ready[connection]
+                    return connection
+            return None
+        finally:
+            if held is not None:
+                self._mark_ready(held)
+
+    def _mark_ready(self, connection: Connection) -> None:
+        """`connection` may take a request: make it the first choice for its key."""
+        ready = self._ready.setdefault(connection.key, {})
+        ready.pop(connection, None)
+        ready[connection] = None
 
     def _evict_idle(self) -> bool:
         """Close the longest-idle connection of any key to free a slot."""
@@ -190,9 +223,14 @@ class ConnectionPool:
         self._discarding = None
 
     def _forget(self, connection: Connection) -> None:
+        ready = self._ready.get(connection.key)
+        if ready is not None:
+            ready.pop(connection, None)
+            if not ready:
+                del self._ready[connection.key]
         connections = self._by_key.get(connection.key)
         if connections is not None and connection in connections:
-            connections.remove(connection)
+            del connections[connection]
             if not connections:
                 del self._by_key[connection.key]
             self._slots -= 1
@@ -215,10 +253,12 @@ class ConnectionPool:
         self._opening[key] -= 1
         if not self._opening[key]:
             del self._opening[key]
-        self._by_key.setdefault(key, []).append(connection)
+        self._by_key.setdefault(key, {})[connection] = None
         if connection.http_version != "HTTP/2":
             self._http1_keys.add(key)
         connection.reserve()
+        if connection.is_available():
+            self._mark_ready(connection)  # an HTTP/2 connection with streams to spare
         self._wake_waiters()  # an HTTP/2 connection can serve others waiting for it
 
     def _on_release(self, connection: Connection) -> None:
@@ -229,6 +269,8 @@ class ConnectionPool:
             self._forget(connection)
         elif connection.is_idle() and (self._closed or self._too_many_idle()):
             self._discard(connection)
+        elif connection.is_available():
+            self._mark_ready(connection)
         self._wake_waiters()
 
     def _too_many_idle(self) -> bool:
