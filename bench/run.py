@@ -140,9 +140,13 @@ class ClientSpec:
     threads: bool = False  # ...and, with threads, the scale and idle workloads
     # Scale workloads over HTTP/1.1 above this concurrency are skipped (0: none are).
     h1_scale_cap: int = 0
+    # False for a client that keeps no pool to take a snapshot of (the scale and idle rows).
+    snapshots: bool = True
 
     def runs(self, workload: Workload) -> bool:
         if workload.protocol not in self.protocols:
+            return False
+        if workload.snapshot and not self.snapshots:
             return False
         if (
             self.h1_scale_cap
@@ -158,6 +162,7 @@ class ClientSpec:
 
 ALL_PROTOCOLS = frozenset({"h1", "h2", "h2c"})
 H1_ONLY = frozenset({"h1"})
+H1_H2 = frozenset({"h1", "h2"})
 # httpx's HTTP/1.1 pool spends CPU per request in proportion to its connections
 # (about 33 ms per request at 2,000-way): its 512- and 2,000-way HTTP/1.1 scale
 # runs would take many minutes each, so they are left out.
@@ -188,6 +193,8 @@ CLIENTS = (
     ClientSpec("aiohttp", "bench_aiohttp.py", "asyncio", False, False, H1_ONLY),
     ClientSpec("requests", "bench_requests.py", "sync", False, True, H1_ONLY),
     ClientSpec("urllib3", "bench_urllib3.py", "sync", False, True, H1_ONLY),
+    # curl 7.88's --parallel over h2c (prior knowledge) fails with framing errors.
+    ClientSpec("curl", "bench_curl.py", "cli", False, False, H1_H2, snapshots=False),
 )
 
 

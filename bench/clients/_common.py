@@ -220,11 +220,18 @@ def _emit(report: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
-    """Run `workload` once, timing it, and print the JSON report; returns the exit status."""
+def measure(
+    job: Job, library: str, workload: Callable[[Tally], None], *, children: bool = False
+) -> int:
+    """Run `workload` once, timing it, and print the JSON report; returns the exit status.
+
+    With `children`, the CPU time and peak RSS are those of the processes the
+    workload ran (a command-line client), not this script's.
+    """
     tally = Tally()
     profiler = cProfile.Profile() if job.profile else None
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    before = resource.getrusage(who)
     started = time.perf_counter()
     try:
         if profiler is not None:
@@ -240,7 +247,7 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
         _emit({"status": "error", "reason": describe(exc), "library": library})
         return 1
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_SELF)
+    after = resource.getrusage(who)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cpu -= tally.snapshot_cpu_s
     if tally.requests != job.count:
@@ -265,7 +272,8 @@ def measure(job: Job, library: str, workload: Callable[[Tally], None]) -> int:
         "cpu_s": cpu,
         "bytes": tally.bytes,
         "requests": tally.requests,
-        "peak_rss_kib": peak_rss_kib(after),
+        # A child's own VmHWM is gone with it: its ru_maxrss is all there is (KiB on Linux).
+        "peak_rss_kib": after.ru_maxrss if children else peak_rss_kib(after),
         # Linux reports ru_maxrss in KiB.
         "ru_maxrss_kib": after.ru_maxrss,
     }
