@@ -162,7 +162,9 @@ class HTTP11Connection:
             content = request.body.content
             if content is not None and len(content) <= WATCH_UPLOADS_ABOVE:
                 # One write that the socket buffer takes at once: nothing to watch.
-                await self._send_request(request, timeout)
+                # The wait for the answer is the request's only schedule point.
+                await trio.lowlevel.checkpoint_if_cancelled()
+                await self._send_request(request, timeout, eager=True)
                 response = await self._receive_head()
             else:
                 response = await self._send_watching_for_response(request, timeout)
@@ -188,7 +190,9 @@ class HTTP11Connection:
         result.tls_version, result.tls_cipher = self._tls_version, self._tls_cipher
         return result
 
-    async def _send_request(self, request: Request, timeout: TimeoutConfig) -> None:
+    async def _send_request(
+        self, request: Request, timeout: TimeoutConfig, *, eager: bool = False
+    ) -> None:
         codec = self._codec
         # Our Headers already refused control characters and non-token names; the
         # codec checks the framing headers (Content-Length, Transfer-Encoding) and Host.
@@ -204,8 +208,12 @@ class HTTP11Connection:
         content = body.content
         if content is not None:
             # The whole request in one write: head, body and end of message.
-            data = codec.body(content)
-            await self._write(head + data + codec.end(), timeout.write_timeout)
+            data = head + codec.body(content) + codec.end()
+            if eager:
+                await self._stream.send_eager(data, timeout.write_timeout)
+                self.request_bytes_written = True
+            else:
+                await self._write(data, timeout.write_timeout)
             return
         await self._write(head, timeout.write_timeout)
         chunks = body.__aiter__()
@@ -307,6 +315,9 @@ class HTTP11Connection:
             size += len(event)
 
     async def _receive_head(self) -> Head:
+        # A new cycle starts with nothing buffered: the first bytes are to come.
+        data = await self._stream.receive_response(self._read_timeout, self._read_size)
+        self._received(data)
         event = await self._next_event()  # the codec skips 1xx responses
         assert isinstance(event, Head)
         return event
@@ -327,12 +338,15 @@ class HTTP11Connection:
     async def _read_into_codec(self, timeout: float | None) -> bool:
         """Read once into the codec; False at the end of the stream."""
         data = await self._stream.read(timeout, self._read_size)
+        self._received(data)
+        return bool(data)
+
+    def _received(self, data: bytes) -> None:
         if data:
             self.response_bytes_received = True
             if len(data) == self._read_size and self._read_size < MAX_READ_SIZE:
                 self._read_size *= 4
         self._codec.receive(data)
-        return bool(data)
 
     # -- the response body -----------------------------------------------------------
 

@@ -5,12 +5,19 @@ takes its own timeout and applies it with a cancel scope in the calling task,
 so a timeout is always enforced by the task that waits. trio, ssl and OS
 errors are turned into the SPEC §7 classes here, with the original kept as
 ``__cause__``; `trio.Cancelled` is never caught.
+
+On plain TCP the stream calls its (non-blocking) socket itself and waits with
+`trio.lowlevel.wait_readable`/`wait_writable` only when the socket is not
+ready: a cancel scope (for the timeout) is entered only around a real wait,
+and `send_eager` + `receive_response` let an HTTP/1.1 request cost a single
+schedule point (the wait for its answer) instead of one per socket call.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import socket as stdlib_socket
 import ssl
 import warnings
 from collections.abc import Awaitable, Callable
@@ -66,7 +73,7 @@ class NetworkStream:
 
     __slots__ = (
         "_buffer",
-        "_direct",
+        "_raw",
         "_socket",
         "_ssl_object",
         "_stream",
@@ -74,11 +81,17 @@ class NetworkStream:
         "is_closed",
     )
 
-    def __init__(self, stream: trio.abc.Stream, socket: trio.socket.SocketType) -> None:
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        socket: trio.socket.SocketType,
+        raw: stdlib_socket.socket | None = None,
+    ) -> None:
         self._stream = stream
         self._socket = socket
-        # Plain TCP straight on the socket: large reads may bypass the stream.
-        self._direct = isinstance(stream, trio.SocketStream)
+        # Plain TCP: the stdlib socket under `socket`, called directly (see the
+        # module docstring); None for TLS and other wrapped streams.
+        self._raw = raw if isinstance(stream, trio.SocketStream) else None
         self.is_closed = False
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
@@ -106,8 +119,8 @@ class NetworkStream:
         """
         try:
             with trio.fail_at(_deadline(timeout)):
-                tcp = await trio.open_tcp_stream(host, port)
-                stream = cls(tcp, tcp.socket)
+                tcp, raw = _own_socket(await trio.open_tcp_stream(host, port))
+                stream = cls(tcp, tcp.socket, raw)
                 if ssl_context is not None:
                     try:
                         return await stream.start_tls(ssl_context, server_hostname or host)
@@ -134,13 +147,69 @@ class NetworkStream:
         return NetworkStream(_PrefixedStream(data, self._stream), self._socket)
 
     async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
-        """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`."""
+        """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`.
+
+        Always a checkpoint, as trio's own receives are."""
+        raw = self._raw
+        if raw is None:
+            return await self._read_stream(timeout, max_bytes)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        try:
+            data = self._recv(raw, max_bytes)
+        except BlockingIOError:
+            return await self._wait_and_recv(raw, timeout, max_bytes)
+        except OSError as exc:
+            raise ReadError(_describe(exc)) from exc
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
+
+    async def receive_response(self, timeout: float | None, max_bytes: int) -> bytes:
+        """`read` for the first bytes of an answer to a request just sent.
+
+        They cannot have arrived yet, so on plain TCP this waits for the socket
+        first rather than try a receive bound to fail.
+        """
+        raw = self._raw
+        if raw is None:
+            return await self._read_stream(timeout, max_bytes)
+        return await self._wait_and_recv(raw, timeout, max_bytes)
+
+    async def _wait_and_recv(
+        self, raw: stdlib_socket.socket, timeout: float | None, max_bytes: int
+    ) -> bytes:
+        try:
+            with trio.CancelScope(deadline=_deadline(timeout)):
+                while True:
+                    await trio.lowlevel.wait_readable(raw)
+                    try:
+                        return self._recv(raw, max_bytes)
+                    except BlockingIOError:  # pragma: no cover - a spurious wake-up
+                        continue
+        except (trio.ClosedResourceError, OSError) as exc:
+            raise translate_error(exc, ReadError, ReadTimeout) from exc
+        # Only reached when the deadline cancelled the wait.
+        raise ReadTimeout("ReadTimeout: the operation timed out")
+
+    def _recv(self, raw: stdlib_socket.socket, max_bytes: int) -> bytes:
+        if max_bytes <= READ_SIZE:
+            return raw.recv(max_bytes)
+        # A large read goes through a buffer kept for this connection: `recv(n)`
+        # allocates n bytes each time and shrinks them to what arrived, for large
+        # n a fresh memory mapping (and its page faults) per read. The buffer is
+        # made only once a connection's reads grow large.
+        buffer = self._buffer
+        if buffer is None or len(buffer) < max_bytes:
+            buffer = self._buffer = bytearray(max_bytes)
+        received = raw.recv_into(buffer, max_bytes)
+        with memoryview(buffer) as view:
+            return view[:received].tobytes()
+
+    async def _read_stream(self, timeout: float | None, max_bytes: int) -> bytes:
+        """`read` through the trio stream (TLS, or bytes a proxy sent first)."""
         # A bare CancelScope rather than trio.fail_at: this runs for every read,
         # and fail_at is a generator-based context manager.
         try:
             with trio.CancelScope(deadline=_deadline(timeout)):
-                if max_bytes > READ_SIZE and self._direct:
-                    return await self._read_into(max_bytes)
                 # trio's socket and TLS streams return bytes (typed bytes | bytearray)
                 data: bytes = await self._stream.receive_some(max_bytes)  # type: ignore[assignment]
                 if self._ssl_object is not None and data and len(data) < max_bytes:
@@ -150,20 +219,6 @@ class NetworkStream:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
         # Only reached when the deadline cancelled the receive.
         raise ReadTimeout("ReadTimeout: the operation timed out")
-
-    async def _read_into(self, max_bytes: int) -> bytes:
-        """A large read on plain TCP, through a buffer kept for this connection.
-
-        `recv(n)` allocates n bytes each time and shrinks them to what arrived:
-        for large n that is a fresh memory mapping (and its page faults) per
-        read. The buffer is made only once a connection's reads grow large.
-        """
-        buffer = self._buffer
-        if buffer is None or len(buffer) < max_bytes:
-            buffer = self._buffer = bytearray(max_bytes)
-        received = await self._socket.recv_into(buffer, max_bytes)
-        with memoryview(buffer) as view:
-            return view[:received].tobytes()
 
     def _drain_tls(self, data: bytes, max_bytes: int) -> bytes:
         """Add the records already received and decryptable without I/O.
@@ -187,11 +242,42 @@ class NetworkStream:
         return data if len(chunks) == 1 else b"".join(chunks)
 
     async def write(self, data: bytes, timeout: float | None) -> None:
-        """Send all of `data`. `WriteTimeout`/`WriteError`.
+        """Send all of `data`. `WriteTimeout`/`WriteError`. Always a checkpoint.
 
         The timeout bounds each wait for progress, not the whole write: a
         large body goes out in steps of `WRITE_SIZE`, each with its own deadline.
         """
+        if self._raw is not None:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            data = self._send_nowait(self._raw, data)
+            if not data:
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                return
+        await self._write_stream(data, timeout)
+
+    async def send_eager(self, data: bytes, timeout: float | None) -> None:
+        """`write`, but not a schedule point when the socket takes `data` at once.
+
+        For a request whose caller waits for the answer next (that wait is the
+        schedule point); the caller checks for cancellation before sending.
+        """
+        if self._raw is not None:
+            data = self._send_nowait(self._raw, data)
+            if not data:
+                return
+        await self._write_stream(data, timeout)
+
+    def _send_nowait(self, raw: stdlib_socket.socket, data: bytes) -> bytes | memoryview:
+        """Send what the socket takes now; what is left of `data`."""
+        try:
+            sent = raw.send(data)
+        except BlockingIOError:
+            return data
+        except OSError as exc:
+            raise WriteError(_describe(exc)) from exc
+        return memoryview(data)[sent:] if sent < len(data) else b""
+
+    async def _write_stream(self, data: bytes | memoryview, timeout: float | None) -> None:
         view = memoryview(data) if len(data) > WRITE_SIZE else data
         for start in range(0, len(data), WRITE_SIZE):
             with trio.CancelScope(deadline=_deadline(timeout)) as scope:
@@ -228,6 +314,17 @@ class NetworkStream:
             with contextlib.suppress(trio.BrokenResourceError, OSError):
                 await self._stream.aclose()
         self._socket.close()
+
+
+def _own_socket(tcp: trio.SocketStream) -> tuple[trio.SocketStream, stdlib_socket.socket]:
+    """`tcp` re-made over a stdlib socket that we hold too, for direct calls.
+
+    trio keeps the stdlib socket under its own private; the file descriptor is
+    moved to a new stdlib socket, which a new trio socket wraps (public API only).
+    """
+    old = tcp.socket
+    raw = stdlib_socket.socket(old.family, old.type, old.proto, fileno=old.detach())
+    return trio.SocketStream(trio.socket.from_stdlib_socket(raw)), raw
 
 
 class _PrefixedStream(trio.abc.Stream):
