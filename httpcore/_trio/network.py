@@ -247,13 +247,14 @@ class NetworkStream:
         The timeout bounds each wait for progress, not the whole write: a
         large body goes out in steps of `WRITE_SIZE`, each with its own deadline.
         """
+        rest: bytes | memoryview = data
         if self._raw is not None:
             await trio.lowlevel.checkpoint_if_cancelled()
-            data = self._send_nowait(self._raw, data)
-            if not data:
+            rest = self._send_nowait(self._raw, data)
+            if not rest:
                 await trio.lowlevel.cancel_shielded_checkpoint()
                 return
-        await self._write_stream(data, timeout)
+        await self._write_stream(rest, timeout)
 
     async def send_eager(self, data: bytes, timeout: float | None) -> None:
         """`write`, but not a schedule point when the socket takes `data` at once.
@@ -261,11 +262,12 @@ class NetworkStream:
         For a request whose caller waits for the answer next (that wait is the
         schedule point); the caller checks for cancellation before sending.
         """
+        rest: bytes | memoryview = data
         if self._raw is not None:
-            data = self._send_nowait(self._raw, data)
-            if not data:
+            rest = self._send_nowait(self._raw, data)
+            if not rest:
                 return
-        await self._write_stream(data, timeout)
+        await self._write_stream(rest, timeout)
 
     def _send_nowait(self, raw: stdlib_socket.socket, data: bytes) -> bytes | memoryview:
         """Send what the socket takes now; what is left of `data`."""
