@@ -169,6 +169,8 @@ H1_H2 = frozenset({"h1", "h2"})
 HTTPX_H1_SCALE_CAP = 64
 CLIENTS = (
     ClientSpec("httpcore-trio", "bench_httpcore.py", "trio", True, False, ALL_PROTOCOLS),
+    # TrioClient with the pure-Python h11 codec (as without the speedups extra).
+    ClientSpec("httpcore-trio-h11", "bench_httpcore.py", "trio-h11", True, False, H1_ONLY),
     ClientSpec("httpcore-asyncio", "bench_httpcore.py", "asyncio", True, False, ALL_PROTOCOLS),
     ClientSpec("httpcore-sync", "bench_httpcore.py", "sync", True, True, ALL_PROTOCOLS, True),
     ClientSpec(

@@ -1,4 +1,5 @@
-"""Benchmark client: this repository's httpcore, as TrioClient ("trio"), AsyncClient
+"""Benchmark client: this repository's httpcore, as TrioClient ("trio"; "trio-h11"
+with the pure-Python h11 codec for HTTP/1.1 instead of httptools), AsyncClient
 under asyncio ("asyncio") or Client ("sync"; concurrent workloads run in that
 many threads sharing one Client).
 
@@ -32,8 +33,10 @@ from _common import (
 # This checkout's httpcore, whatever copy the interpreter has installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import httpcore
+import httpcore._trio.http11
+from httpcore._core.h1codec import H11Codec
 
-VARIANTS = ("trio", "asyncio", "sync")
+VARIANTS = ("trio", "trio-h11", "asyncio", "sync")
 
 
 class _ProtocolCheck:
@@ -176,7 +179,12 @@ def main() -> int:
     if not hasattr(httpcore, "TrioClient"):
         sys.exit(f"{httpcore.__file__} is not this repository's httpcore")
     library = f"httpcore {httpcore.__version__}"
-    run = {"trio": run_trio, "asyncio": run_asyncio, "sync": run_sync}[job.variant]
+    if job.variant == "trio-h11":
+        # Set before the client exists: each new HTTP/1.1 connection reads it.
+        httpcore._trio.http11.CODEC = H11Codec
+    run = {"trio": run_trio, "trio-h11": run_trio, "asyncio": run_asyncio, "sync": run_sync}[
+        job.variant
+    ]
     return measure(job, library, lambda tally: run(job, tally))
 
 
