@@ -423,3 +423,23 @@ async def test_responses_name_their_tls_version_and_cipher(
         if not http2:
             plain = await client.get(server.url + "/")
             assert (plain.tls_version, plain.tls_cipher) == (None, None)
+
+
+async def test_parsed_urls_are_reused_and_bounded(server: ServerThread) -> None:
+    """An absolute URL given as str is parsed once; the cache of them stays small."""
+    from httpcore._trio.client import _PARSED_URLS_MAX
+
+    async with httpcore.TrioClient(base_url=server.url + "/base/") as client:
+        first = client.build_request("GET", server.url + "/echo")
+        again = client.build_request("GET", server.url + "/echo")
+        assert again.url is first.url
+        # Relative URLs depend on base_url: resolved every time, never cached.
+        relative = client.build_request("GET", "echo")
+        assert str(relative.url) == server.url + "/base/echo"
+        client.base_url = httpcore.URL(server.url + "/other/")
+        assert str(client.build_request("GET", "echo").url) == server.url + "/other/echo"
+        for i in range(_PARSED_URLS_MAX + 5):
+            client.build_request("GET", f"{server.url}/echo?n={i}")
+        assert len(client._parsed_urls) <= _PARSED_URLS_MAX
+        response = await client.get(server.url + "/echo")
+        assert response.status_code == 200

@@ -605,7 +605,7 @@ def netrc_credentials(host: str, netrc_file: str | None = None) -> tuple[str, st
 
 def auth_from_url(url: URL) -> BasicAuth | None:
     """Basic auth from the (percent-decoded) credentials of `url`, or None."""
-    if not url.username and not url.password:
+    if not url.userinfo or (not url.username and not url.password):
         return None
     return BasicAuth(url.username, url.password)
 

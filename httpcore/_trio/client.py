@@ -69,6 +69,8 @@ MAX_REDIRECT_BODY_DRAIN = 1 << 20
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
 RETRY_BACKOFF = 0.5
 MAX_RETRY_DELAY = 8.0
+# Absolute URLs given as str, parsed once (`_merge_url`); cleared when full.
+_PARSED_URLS_MAX = 256
 
 
 def in_trio_task() -> bool:
@@ -155,6 +157,7 @@ class TrioClient(ClientBase):
         )
         self._nursery_manager: Any = None
         self._state = "unopened"
+        self._parsed_urls: dict[str, URL] = {}
 
     @classmethod
     def _from_config(cls, config: ClientConfig) -> TrioClient:
@@ -211,6 +214,9 @@ class TrioClient(ClientBase):
     # -- building requests ---------------------------------------------------------
 
     def _merge_url(self, url: URL | str) -> URL:
+        cached = self._parsed_urls.get(url) if type(url) is str else None
+        if cached is not None:
+            return cached
         merged = URL(url, allow_relative=True)
         if merged.scheme and merged.scheme not in ("http", "https"):
             # `file:`, `data:`, `mailto:`... have no host: say what is wrong with them.
@@ -218,9 +224,17 @@ class TrioClient(ClientBase):
                 f"Unsupported URL scheme {merged.scheme!r} in {str(merged)[:200]!r}:"
                 " only http and https"
             )
+        if merged.is_absolute_url:
+            if type(url) is str:
+                # URLs are immutable: a program that asks for the same few URLs
+                # again and again parses each once.
+                if len(self._parsed_urls) >= _PARSED_URLS_MAX:
+                    self._parsed_urls.clear()
+                self._parsed_urls[url] = merged
+            return merged
         if self.base_url is None:
-            return merged if merged.is_absolute_url else URL(url)  # InvalidURL: relative
-        return merged if merged.is_absolute_url else merged.resolve_with(self.base_url)
+            return URL(url)  # InvalidURL: relative
+        return merged.resolve_with(self.base_url)
 
     @takes(BuildOptions)
     def build_request(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import select
 import socket as stdlib_socket
 import ssl
 import warnings
@@ -39,6 +40,7 @@ from .._core.exceptions import (
 CLOSE_TIMEOUT = 1.0
 READ_SIZE = 64 * 1024
 WRITE_SIZE = 64 * 1024
+_HAS_POLL = hasattr(select, "poll")
 
 
 def _describe(exc: BaseException) -> str:
@@ -73,6 +75,7 @@ class NetworkStream:
 
     __slots__ = (
         "_buffer",
+        "_poller",
         "_raw",
         "_socket",
         "_ssl_object",
@@ -96,6 +99,7 @@ class NetworkStream:
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
         self._buffer: bytearray | None = None
+        self._poller: select.poll | None = None
         if isinstance(stream, trio.SSLStream):
             self.alpn_protocol = stream.selected_alpn_protocol()
             # trio's SSLStream hands back one TLS record (<= 16 KiB) per receive,
@@ -178,17 +182,22 @@ class NetworkStream:
         self, raw: stdlib_socket.socket, timeout: float | None, max_bytes: int
     ) -> bytes:
         try:
-            with trio.CancelScope(deadline=_deadline(timeout)):
-                while True:
-                    await trio.lowlevel.wait_readable(raw)
-                    try:
-                        return self._recv(raw, max_bytes)
-                    except BlockingIOError:  # pragma: no cover - a spurious wake-up
-                        continue
+            if timeout is None:  # no cancel scope to pay for
+                return await self._wait_and_recv_now(raw, max_bytes)
+            with trio.CancelScope(deadline=trio.current_time() + timeout):
+                return await self._wait_and_recv_now(raw, max_bytes)
         except (trio.ClosedResourceError, OSError) as exc:
             raise translate_error(exc, ReadError, ReadTimeout) from exc
         # Only reached when the deadline cancelled the wait.
         raise ReadTimeout("ReadTimeout: the operation timed out")
+
+    async def _wait_and_recv_now(self, raw: stdlib_socket.socket, max_bytes: int) -> bytes:
+        while True:
+            await trio.lowlevel.wait_readable(raw)
+            try:
+                return self._recv(raw, max_bytes)
+            except BlockingIOError:  # pragma: no cover - a spurious wake-up
+                continue
 
     def _recv(self, raw: stdlib_socket.socket, max_bytes: int) -> bytes:
         if max_bytes <= READ_SIZE:
@@ -302,7 +311,16 @@ class NetworkStream:
         """True if the socket has data or EOF waiting: an idle connection must not be reused."""
         if isinstance(self._stream, _PrefixedStream) and self._stream.prefix:
             return True
-        return self.is_closed or self._socket.is_readable()
+        if self.is_closed:
+            return True
+        # A poll object kept for the connection: asked before each reuse.
+        poller = self._poller
+        if poller is None:
+            if not _HAS_POLL:  # pragma: no cover - Windows has no select.poll
+                return self._socket.is_readable()
+            poller = self._poller = select.poll()
+            poller.register(self._socket.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
     def close_nowait(self) -> None:
         """Close the socket at once, without a TLS close_notify. Never blocks or raises."""
