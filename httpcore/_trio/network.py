@@ -71,7 +71,13 @@ def _deadline(timeout: float | None) -> float:
 
 
 class NetworkStream:
-    """A connected TCP stream, TLS-wrapped or not, with per-call timeouts."""
+    """A connected TCP stream, TLS-wrapped or not, with per-call timeouts.
+
+    Three kinds: plain TCP and TLS straight over TCP call the socket themselves
+    (`_raw`; TLS through an `ssl.SSLObject` over memory BIOs); a stream wrapped
+    in anything else (TLS inside a proxy's TLS, bytes a proxy sent first) goes
+    through trio streams.
+    """
 
     __slots__ = (
         "_buffer",
@@ -80,6 +86,8 @@ class NetworkStream:
         "_socket",
         "_ssl_object",
         "_stream",
+        "_tls_in",
+        "_tls_out",
         "alpn_protocol",
         "is_closed",
     )
@@ -89,18 +97,23 @@ class NetworkStream:
         stream: trio.abc.Stream,
         socket: trio.socket.SocketType,
         raw: stdlib_socket.socket | None = None,
+        tls: tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO] | None = None,
     ) -> None:
+        # With `raw`, `stream` is trio's SocketStream over the same socket (for the
+        # waits of large writes) and `tls` the TLS spoken over it, if any.
         self._stream = stream
         self._socket = socket
-        # Plain TCP: the stdlib socket under `socket`, called directly (see the
-        # module docstring); None for TLS and other wrapped streams.
-        self._raw = raw if isinstance(stream, trio.SocketStream) else None
+        self._raw = raw
         self.is_closed = False
         self.alpn_protocol: str | None = None
         self._ssl_object: ssl.SSLObject | None = None
+        self._tls_in: ssl.MemoryBIO | None = None
+        self._tls_out: ssl.MemoryBIO | None = None
         self._buffer: bytearray | None = None
         self._poller: select.poll | None = None
-        if isinstance(stream, trio.SSLStream):
+        if tls is not None:
+            self._ssl_object, self._tls_in, self._tls_out = tls
+        elif isinstance(stream, trio.SSLStream):
             self.alpn_protocol = stream.selected_alpn_protocol()
             # trio's SSLStream hands back one TLS record (<= 16 KiB) per receive,
             # though more may sit decryptable in its buffer: see `_drain_tls`.
@@ -136,19 +149,58 @@ class NetworkStream:
             raise translate_error(exc, ConnectError, ConnectTimeout) from exc
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str) -> NetworkStream:
-        """Wrap this stream in TLS and do the handshake (timeouts: the caller's scope)."""
-        tls = trio.SSLStream(
-            self._stream, ssl_context, server_hostname=server_hostname, https_compatible=True
+        """Wrap this stream in TLS and do the handshake (timeouts: the caller's scope).
+
+        Failures raise ssl, OS or trio errors (the caller translates them).
+        """
+        if self._raw is not None and self._tls_in is None:
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = ssl_context.wrap_bio(incoming, outgoing, server_hostname=server_hostname)
+            stream = NetworkStream(self._stream, self._socket, self._raw, (tls, incoming, outgoing))
+            await stream._handshake()
+            return stream
+        wrapped = trio.SSLStream(
+            self._as_trio_stream(),
+            ssl_context,
+            server_hostname=server_hostname,
+            https_compatible=True,
         )
-        await tls.do_handshake()
-        return NetworkStream(tls, self._socket)
+        await wrapped.do_handshake()
+        return NetworkStream(wrapped, self._socket)
+
+    async def _handshake(self) -> None:
+        """The TLS handshake over the socket, through trio's stream (it runs once)."""
+        assert self._ssl_object is not None and self._tls_in is not None
+        assert self._tls_out is not None
+        while True:
+            try:
+                self._ssl_object.do_handshake()
+            except ssl.SSLWantReadError:
+                done = False
+            else:
+                done = True
+            flight = self._tls_out.read()
+            if flight:
+                await self._stream.send_all(flight)
+            if done:
+                self.alpn_protocol = self._ssl_object.selected_alpn_protocol()
+                return
+            received = await self._stream.receive_some(READ_SIZE)
+            if received:
+                self._tls_in.write(received)
+            else:
+                self._tls_in.write_eof()
+
+    def _as_trio_stream(self) -> trio.abc.Stream:
+        """This stream as a trio stream, for a protocol layered on top of it."""
+        return _OverNetworkStream(self) if self._tls_in is not None else self._stream
 
     def prepend(self, data: bytes) -> NetworkStream:
         """This stream with `data` to be read first (bytes a proxy sent after its
         handshake, which belong to the protocol spoken next)."""
         if not data:
             return self
-        return NetworkStream(_PrefixedStream(data, self._stream), self._socket)
+        return NetworkStream(_PrefixedStream(data, self._as_trio_stream()), self._socket)
 
     async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
         """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`.
@@ -158,46 +210,49 @@ class NetworkStream:
         if raw is None:
             return await self._read_stream(timeout, max_bytes)
         await trio.lowlevel.checkpoint_if_cancelled()
-        try:
-            data = self._recv(raw, max_bytes)
-        except BlockingIOError:
-            return await self._wait_and_recv(raw, timeout, max_bytes)
-        except OSError as exc:
-            raise ReadError(_describe(exc)) from exc
-        await trio.lowlevel.cancel_shielded_checkpoint()
+        data, waited = await self._receive(raw, timeout, max_bytes, False)
+        if not waited:
+            await trio.lowlevel.cancel_shielded_checkpoint()
         return data
 
     async def receive_response(self, timeout: float | None, max_bytes: int) -> bytes:
         """`read` for the first bytes of an answer to a request just sent.
 
-        They cannot have arrived yet, so on plain TCP this waits for the socket
+        They cannot have arrived yet, so on a socket of ours this waits for it
         first rather than try a receive bound to fail.
         """
         raw = self._raw
         if raw is None:
             return await self._read_stream(timeout, max_bytes)
-        return await self._wait_and_recv(raw, timeout, max_bytes)
+        data, waited = await self._receive(raw, timeout, max_bytes, True)
+        if not waited:  # e.g. TLS records that came with the end of the last response
+            await trio.lowlevel.cancel_shielded_checkpoint()
+        return data
 
-    async def _wait_and_recv(
-        self, raw: stdlib_socket.socket, timeout: float | None, max_bytes: int
-    ) -> bytes:
-        try:
-            if timeout is None:  # no cancel scope to pay for
-                return await self._wait_and_recv_now(raw, max_bytes)
-            with trio.CancelScope(deadline=trio.current_time() + timeout):
-                return await self._wait_and_recv_now(raw, max_bytes)
-        except (trio.ClosedResourceError, OSError) as exc:
-            raise translate_error(exc, ReadError, ReadTimeout) from exc
-        # Only reached when the deadline cancelled the wait.
-        raise ReadTimeout("ReadTimeout: the operation timed out")
-
-    async def _wait_and_recv_now(self, raw: stdlib_socket.socket, max_bytes: int) -> bytes:
+    async def _receive(
+        self, raw: stdlib_socket.socket, timeout: float | None, max_bytes: int, wait_first: bool
+    ) -> tuple[bytes, bool]:
+        """Receive on the socket (and decrypt); the data, and whether it waited."""
+        tls_in = self._tls_in
+        waited = False
+        try_now = not wait_first
         while True:
-            await trio.lowlevel.wait_readable(raw)
-            try:
-                return self._recv(raw, max_bytes)
-            except BlockingIOError:  # pragma: no cover - a spurious wake-up
-                continue
+            if tls_in is not None:
+                data = self._decrypt(max_bytes)
+                if data is not None:
+                    return data, waited
+            if try_now:
+                try:
+                    if tls_in is None:
+                        return self._recv(raw, max_bytes), waited
+                    self._recv_tls(raw, tls_in, max_bytes)
+                    continue
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise ReadError(_describe(exc)) from exc
+            await _wait_readable(raw, timeout)
+            waited = try_now = True
 
     def _recv(self, raw: stdlib_socket.socket, max_bytes: int) -> bytes:
         if max_bytes <= READ_SIZE:
@@ -206,15 +261,55 @@ class NetworkStream:
         # allocates n bytes each time and shrinks them to what arrived, for large
         # n a fresh memory mapping (and its page faults) per read. The buffer is
         # made only once a connection's reads grow large.
-        buffer = self._buffer
-        if buffer is None or len(buffer) < max_bytes:
-            buffer = self._buffer = bytearray(max_bytes)
+        buffer = self._large_buffer(max_bytes)
         received = raw.recv_into(buffer, max_bytes)
         with memoryview(buffer) as view:
             return view[:received].tobytes()
 
+    def _recv_tls(self, raw: stdlib_socket.socket, tls_in: ssl.MemoryBIO, max_bytes: int) -> None:
+        """Move what the socket has into the TLS object (EOF included)."""
+        if max_bytes <= READ_SIZE:
+            data = raw.recv(READ_SIZE)
+            if data:
+                tls_in.write(data)
+            else:
+                tls_in.write_eof()
+            return
+        buffer = self._large_buffer(max_bytes)  # as in `_recv`, and no copy to bytes
+        received = raw.recv_into(buffer, max_bytes)
+        if not received:
+            tls_in.write_eof()
+            return
+        with memoryview(buffer) as view, view[:received] as chunk:
+            tls_in.write(chunk)
+
+    def _large_buffer(self, size: int) -> bytearray:
+        buffer = self._buffer
+        if buffer is None or len(buffer) < size:
+            buffer = self._buffer = bytearray(size)
+        return buffer
+
+    def _decrypt(self, max_bytes: int) -> bytes | None:
+        """What the TLS object can decrypt now (b"" at the end); None if it needs bytes.
+
+        The end may come without a close_notify: as trio's `https_compatible`,
+        that is the end of the stream (HTTP's own framing finds a body cut short).
+        """
+        assert self._ssl_object is not None
+        try:
+            data = self._ssl_object.read(max_bytes)
+        except ssl.SSLWantReadError:
+            return None
+        except ssl.SSLError as exc:
+            if _is_tls_eof(exc):
+                return b""
+            raise ReadError(_describe(exc)) from exc
+        if data and len(data) < max_bytes:
+            data = self._drain_tls(data, max_bytes)
+        return data
+
     async def _read_stream(self, timeout: float | None, max_bytes: int) -> bytes:
-        """`read` through the trio stream (TLS, or bytes a proxy sent first)."""
+        """`read` through the trio stream (TLS in TLS, or bytes a proxy sent first)."""
         # A bare CancelScope rather than trio.fail_at: this runs for every read,
         # and fail_at is a generator-based context manager.
         try:
@@ -232,9 +327,9 @@ class NetworkStream:
     def _drain_tls(self, data: bytes, max_bytes: int) -> bytes:
         """Add the records already received and decryptable without I/O.
 
-        Pure decryption of bytes trio has already read; anything else (no whole
-        record left, an alert, close_notify) stops here and is met by trio's
-        next receive, which reports it as usual.
+        Pure decryption of bytes already read; anything else (no whole record
+        left, an alert, close_notify) stops here and is met by the next
+        receive, which reports it as usual.
         """
         assert self._ssl_object is not None
         chunks = [data]
@@ -256,14 +351,13 @@ class NetworkStream:
         The timeout bounds each wait for progress, not the whole write: a
         large body goes out in steps of `WRITE_SIZE`, each with its own deadline.
         """
-        rest: bytes | memoryview = data
-        if self._raw is not None:
-            await trio.lowlevel.checkpoint_if_cancelled()
-            rest = self._send_nowait(self._raw, data)
-            if not rest:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-                return
-        await self._write_stream(rest, timeout)
+        raw = self._raw
+        if raw is None:
+            await self._write_stream(data, timeout)
+            return
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if not await self._send(raw, data, timeout):
+            await trio.lowlevel.cancel_shielded_checkpoint()
 
     async def send_eager(self, data: bytes, timeout: float | None) -> None:
         """`write`, but not a schedule point when the socket takes `data` at once.
@@ -271,22 +365,38 @@ class NetworkStream:
         For a request whose caller waits for the answer next (that wait is the
         schedule point); the caller checks for cancellation before sending.
         """
-        rest: bytes | memoryview = data
-        if self._raw is not None:
-            rest = self._send_nowait(self._raw, data)
-            if not rest:
-                return
-        await self._write_stream(rest, timeout)
+        raw = self._raw
+        if raw is None:
+            await self._write_stream(data, timeout)
+            return
+        await self._send(raw, data, timeout)
 
-    def _send_nowait(self, raw: stdlib_socket.socket, data: bytes) -> bytes | memoryview:
-        """Send what the socket takes now; what is left of `data`."""
+    async def _send(self, raw: stdlib_socket.socket, data: bytes, timeout: float | None) -> bool:
+        """Send on the socket (encrypted first on TLS); whether it had to wait.
+
+        TLS records a read produced (an answer to a key update) go out first.
+        """
+        if self._tls_out is not None:
+            data = self._encrypt(data)
         try:
             sent = raw.send(data)
         except BlockingIOError:
-            return data
+            sent = 0
         except OSError as exc:
             raise WriteError(_describe(exc)) from exc
-        return memoryview(data)[sent:] if sent < len(data) else b""
+        if sent == len(data):
+            return False
+        await self._write_stream(memoryview(data)[sent:], timeout)
+        return True
+
+    def _encrypt(self, data: bytes) -> bytes:
+        assert self._ssl_object is not None and self._tls_out is not None
+        if data:  # (SSLObject takes an empty write for the end of the stream)
+            try:
+                self._ssl_object.write(data)
+            except ssl.SSLError as exc:
+                raise WriteError(_describe(exc)) from exc
+        return self._tls_out.read()
 
     async def _write_stream(self, data: bytes | memoryview, timeout: float | None) -> None:
         view = memoryview(data) if len(data) > WRITE_SIZE else data
@@ -330,10 +440,39 @@ class NetworkStream:
     async def aclose(self) -> None:
         """Close gracefully (TLS close_notify), bounded in time and shielded from cancellation."""
         self.is_closed = True
+        if self._tls_out is not None and self._raw is not None:
+            # close_notify, sent if the socket takes it now; the peer's is not awaited.
+            assert self._ssl_object is not None
+            with contextlib.suppress(ssl.SSLError):
+                self._ssl_object.unwrap()
+            with contextlib.suppress(OSError):
+                self._raw.send(self._tls_out.read())
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
             with contextlib.suppress(trio.BrokenResourceError, OSError):
                 await self._stream.aclose()
         self._socket.close()
+
+
+async def _wait_readable(raw: stdlib_socket.socket, timeout: float | None) -> None:
+    """Wait until `raw` is readable, at most `timeout` s. `ReadTimeout`/`ReadError`."""
+    try:
+        if timeout is None:  # no cancel scope to pay for
+            await trio.lowlevel.wait_readable(raw)
+            return
+        with trio.CancelScope(deadline=trio.current_time() + timeout):
+            await trio.lowlevel.wait_readable(raw)
+            return
+    except (trio.ClosedResourceError, OSError) as exc:  # closed by another task
+        raise ReadError(_describe(exc)) from exc
+    # Only reached when the deadline cancelled the wait.
+    raise ReadTimeout("ReadTimeout: the operation timed out")
+
+
+def _is_tls_eof(exc: ssl.SSLError) -> bool:
+    """The TCP stream ended (with or without close_notify); as trio judges it."""
+    return isinstance(exc, (ssl.SSLZeroReturnError, ssl.SSLEOFError)) or (
+        "UNEXPECTED_EOF_WHILE_READING" in str(exc)
+    )
 
 
 def _own_socket(tcp: trio.SocketStream) -> tuple[trio.SocketStream, stdlib_socket.socket]:
@@ -345,6 +484,25 @@ def _own_socket(tcp: trio.SocketStream) -> tuple[trio.SocketStream, stdlib_socke
     old = tcp.socket
     raw = stdlib_socket.socket(old.family, old.type, old.proto, fileno=old.detach())
     return trio.SocketStream(trio.socket.from_stdlib_socket(raw)), raw
+
+
+class _OverNetworkStream(trio.abc.Stream):
+    """A NetworkStream of ours seen as a trio stream (for TLS inside a proxy's TLS)."""
+
+    def __init__(self, stream: NetworkStream) -> None:
+        self._inner = stream
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        return await self._inner.read(None, max_bytes or READ_SIZE)
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        await self._inner.write(bytes(data), None)
+
+    async def wait_send_all_might_not_block(self) -> None:  # pragma: no cover - never called
+        await trio.lowlevel.checkpoint()  # (trio's SSLStream asks only from its own of that name)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class _PrefixedStream(trio.abc.Stream):
