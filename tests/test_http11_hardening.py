@@ -279,9 +279,10 @@ async def test_early_answer_over_tls(ca: trustme.CA, body_size: int) -> None:
                     response = await client.post(url + "/", data=b"x" * (64 << 20))
                     assert (response.status_code, len(response.content)) == (413, body_size)
                 else:
-                    # Beyond the limit the rest of the body is lost with the TLS stream.
+                    # Beyond the limit the upload stops before the rest of the body is
+                    # read; httpcore's own TLS layer keeps the reading side whole after
+                    # a cancelled write, so the rest still comes.
                     async with client.stream("POST", url + "/", data=Upload()) as response:
                         assert response.status_code == 413
-                        with pytest.raises(httpcore.ReadError):
-                            await response.read()
+                        assert len(await response.read()) == body_size
             assert client.statistics().connections == 0
