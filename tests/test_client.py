@@ -433,6 +433,8 @@ async def test_parsed_urls_are_reused_and_bounded(server: ServerThread) -> None:
         first = client.build_request("GET", server.url + "/echo")
         again = client.build_request("GET", server.url + "/echo")
         assert again.url is first.url
+        as_url = client.build_request("GET", httpcore.URL(server.url + "/echo"))
+        assert as_url.url == first.url
         # Relative URLs depend on base_url: resolved every time, never cached.
         relative = client.build_request("GET", "echo")
         assert str(relative.url) == server.url + "/base/echo"

@@ -316,7 +316,7 @@ class HTTP11Connection:
 
     async def _receive_head(self) -> Head:
         # A new cycle starts with nothing buffered: the first bytes are to come.
-        data = await self._stream.receive_response(self._read_timeout, self._read_size)
+        data = await self._stream.read(self._read_timeout, self._read_size, wait_first=True)
         self._received(data)
         event = await self._next_event()  # the codec skips 1xx responses
         assert isinstance(event, Head)

@@ -9,7 +9,7 @@ errors are turned into the SPEC §7 classes here, with the original kept as
 On plain TCP the stream calls its (non-blocking) socket itself and waits with
 `trio.lowlevel.wait_readable`/`wait_writable` only when the socket is not
 ready: a cancel scope (for the timeout) is entered only around a real wait,
-and `send_eager` + `receive_response` let an HTTP/1.1 request cost a single
+and `send_eager` + `read(wait_first=True)` let an HTTP/1.1 request cost a single
 schedule point (the wait for its answer) instead of one per socket call.
 """
 
@@ -202,30 +202,23 @@ class NetworkStream:
             return self
         return NetworkStream(_PrefixedStream(data, self._as_trio_stream()), self._socket)
 
-    async def read(self, timeout: float | None, max_bytes: int = READ_SIZE) -> bytes:
+    async def read(
+        self, timeout: float | None, max_bytes: int = READ_SIZE, *, wait_first: bool = False
+    ) -> bytes:
         """Receive up to `max_bytes`; b"" at end of stream. `ReadTimeout`/`ReadError`.
 
-        Always a checkpoint, as trio's own receives are."""
-        raw = self._raw
-        if raw is None:
-            return await self._read_stream(timeout, max_bytes)
-        await trio.lowlevel.checkpoint_if_cancelled()
-        data, waited = await self._receive(raw, timeout, max_bytes, False)
-        if not waited:
-            await trio.lowlevel.cancel_shielded_checkpoint()
-        return data
-
-    async def receive_response(self, timeout: float | None, max_bytes: int) -> bytes:
-        """`read` for the first bytes of an answer to a request just sent.
-
-        They cannot have arrived yet, so on a socket of ours this waits for it
-        first rather than try a receive bound to fail.
+        Always a schedule point, as trio's own receives are. `wait_first`: the
+        first bytes of an answer to a request just sent, which cannot be there
+        yet; on a socket of ours this waits for it rather than try a receive
+        bound to fail (the caller checked for cancellation before sending).
         """
         raw = self._raw
         if raw is None:
             return await self._read_stream(timeout, max_bytes)
-        data, waited = await self._receive(raw, timeout, max_bytes, True)
-        if not waited:  # e.g. TLS records that came with the end of the last response
+        if not wait_first:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        data, waited = await self._receive(raw, timeout, max_bytes, wait_first)
+        if not waited:
             await trio.lowlevel.cancel_shielded_checkpoint()
         return data
 
@@ -455,6 +448,8 @@ class NetworkStream:
 
 async def _wait_readable(raw: stdlib_socket.socket, timeout: float | None) -> None:
     """Wait until `raw` is readable, at most `timeout` s. `ReadTimeout`/`ReadError`."""
+    if raw.fileno() < 0:
+        raise ReadError("The connection is closed")
     try:
         if timeout is None:  # no cancel scope to pay for
             await trio.lowlevel.wait_readable(raw)
