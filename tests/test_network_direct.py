@@ -85,6 +85,7 @@ async def test_write_after_a_tls_close_is_a_write_error(
     port = int(tls_server.url.rsplit(":", 1)[1])
     stream = await NetworkStream.connect("127.0.0.1", port, ssl_context=client_ssl_context)
     assert stream.tls_info[0] is not None
+    await stream.write(b"", 1.0)  # nothing to send (an empty TLS write would end the stream)
     await stream.aclose()  # sends close_notify
     with pytest.raises(httpcore.WriteError, match="TLS error"):
         await stream.write(b"GET / HTTP/1.1\r\n\r\n", 1.0)
