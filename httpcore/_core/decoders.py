@@ -474,6 +474,8 @@ def decoder_for(content_encoding: str | None) -> ContentDecoder:
     installed) the body is passed through untouched. Raises ``DecodingError``
     when more than ``MAX_CODINGS`` codings are listed.
     """
+    if not content_encoding:  # the usual case
+        return IdentityDecoder()
     return _build_decoder(content_encoding, _CODINGS)
 
 

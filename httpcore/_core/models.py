@@ -42,7 +42,7 @@ from .status_codes import codes
 from .urls import URL
 
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
-_KNOWN_CODES = frozenset(int(code) for code in codes)
+_KNOWN_CODES = {int(code): code for code in codes}  # the members, by number
 _REDIRECT_CODES = frozenset((301, 302, 303, 307, 308))
 # Methods whose requests carry a body by convention: they get `Content-Length: 0`
 # when sent empty, as some servers answer 411 otherwise.
@@ -186,7 +186,7 @@ class BaseResponse:
         history: Iterable[BaseResponse] | None = None,
         elapsed: timedelta | None = None,
     ) -> None:
-        self.status_code: int = codes(status_code) if status_code in _KNOWN_CODES else status_code
+        self.status_code: int = _KNOWN_CODES.get(status_code, status_code)
         self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self._request = request
         self.protocol = protocol
