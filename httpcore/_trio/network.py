@@ -16,7 +16,6 @@ schedule point (the wait for its answer) instead of one per socket call.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import math
 import select
 import socket as stdlib_socket
@@ -448,108 +447,20 @@ class NetworkStream:
 
 
 async def _wait_readable(raw: stdlib_socket.socket, timeout: float | None) -> None:
-    """Wait until `raw` is readable, at most `timeout` s. `ReadTimeout`/`ReadError`.
-
-    After a `ReadTimeout` the socket must be closed (the wait was ended with
-    `notify_closing`, see `_ReadDeadlines`); every caller closes its
-    connection on any error anyway.
-    """
+    """Wait until `raw` is readable, at most `timeout` s. `ReadTimeout`/`ReadError`."""
     if raw.fileno() < 0:
         raise ReadError("The connection is closed")
-    deadline = None if timeout is None else trio.current_time() + timeout
-    entry = None if deadline is None else _read_deadlines().arm(raw, deadline)
     try:
-        await trio.lowlevel.wait_readable(raw)
-    except (trio.ClosedResourceError, OSError) as exc:  # closed by another task, or overdue
-        if entry is not None and entry.fired:
-            raise ReadTimeout("ReadTimeout: the operation timed out") from None
+        if timeout is None:  # no cancel scope to pay for
+            await trio.lowlevel.wait_readable(raw)
+            return
+        with trio.CancelScope(deadline=trio.current_time() + timeout):
+            await trio.lowlevel.wait_readable(raw)
+            return
+    except (trio.ClosedResourceError, OSError) as exc:  # closed by another task
         raise ReadError(_describe(exc)) from exc
-    finally:
-        if entry is not None:
-            entry.disarm()
-
-
-class _Deadline:
-    __slots__ = ("deadline", "done", "fired", "owner", "raw")
-
-    def __init__(self, owner: _ReadDeadlines, raw: stdlib_socket.socket, deadline: float) -> None:
-        self.owner = owner
-        self.raw = raw
-        self.deadline = deadline
-        self.done = False  # the wait ended (or was ended)
-        self.fired = False  # ended by the deadline
-
-    def __lt__(self, other: _Deadline) -> bool:
-        return self.deadline < other.deadline
-
-    def disarm(self) -> None:
-        if not self.done:
-            self.done = True
-            self.owner.stale += 1
-
-
-class _ReadDeadlines:
-    """The read timeouts of waits on our sockets, kept by one task per trio run.
-
-    A cancel scope per wait would cost more than all the rest of a small
-    request's reading. Instead each wait is an entry in a heap, and one system
-    task sleeps until the earliest deadline (one cancel scope per wake-up, not
-    per wait). An overdue wait is woken with `trio.lowlevel.notify_closing` on
-    its socket: the waiting task raises `ReadTimeout` itself, and its
-    connection is closed. A wait that ends in time only marks its entry done;
-    done entries leave the heap when they reach its top, or in a sweep once
-    they are most of it (so the heap stays about as large as the waits).
-    """
-
-    __slots__ = ("heap", "scope", "stale", "target")
-
-    def __init__(self) -> None:
-        self.heap: list[_Deadline] = []
-        self.stale = 0
-        self.scope: trio.CancelScope | None = None
-        self.target = math.inf
-
-    def arm(self, raw: stdlib_socket.socket, deadline: float) -> _Deadline:
-        entry = _Deadline(self, raw, deadline)
-        heapq.heappush(self.heap, entry)
-        if deadline < self.target and self.scope is not None:
-            self.target = self.scope.deadline = deadline
-        if self.stale > _SWEEP_ABOVE and self.stale * 2 > len(self.heap):
-            self.heap = [e for e in self.heap if not e.done]
-            heapq.heapify(self.heap)
-            self.stale = 0
-        return entry
-
-    def expire(self, now: float) -> None:
-        heap = self.heap
-        while heap and (heap[0].done or heap[0].deadline <= now):
-            entry = heapq.heappop(heap)
-            if entry.done:
-                self.stale -= 1
-                continue
-            entry.done = entry.fired = True
-            trio.lowlevel.notify_closing(entry.raw)
-
-    async def run(self) -> None:
-        while True:
-            self.expire(trio.current_time())
-            self.target = self.heap[0].deadline if self.heap else math.inf
-            with trio.CancelScope(deadline=self.target) as self.scope:
-                await trio.sleep_forever()
-
-
-_SWEEP_ABOVE = 64
-_READ_DEADLINES: trio.lowlevel.RunVar[_ReadDeadlines] = trio.lowlevel.RunVar("httpcore_read")
-
-
-def _read_deadlines() -> _ReadDeadlines:
-    try:
-        return _READ_DEADLINES.get()
-    except LookupError:
-        deadlines = _ReadDeadlines()
-        _READ_DEADLINES.set(deadlines)
-        trio.lowlevel.spawn_system_task(deadlines.run, name="httpcore read timeouts")
-        return deadlines
+    # Only reached when the deadline cancelled the wait.
+    raise ReadTimeout("ReadTimeout: the operation timed out")
 
 
 def _is_tls_eof(exc: ssl.SSLError) -> bool:
