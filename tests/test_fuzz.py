@@ -5,6 +5,7 @@ may escape, and valid input round-trips."""
 from __future__ import annotations
 
 import contextlib
+import string
 
 import pytest
 import trio
@@ -78,6 +79,7 @@ URL_TEXT = st.one_of(st.text(max_size=60), st.lists(URL_PIECES, max_size=12).map
 @example("http://[fe80::1%25eth0]:8080/")
 @example("http://exa%0d%0ample.com/")
 @example("http://2130706433/")
+@example("http://0xhttp://")  # "0xhttp" is no hex number: a domain
 def test_url_parsing(text: str) -> None:
     try:
         url = httpcore.URL(text, allow_relative=True)
@@ -98,7 +100,8 @@ def test_url_parsing(text: str) -> None:
             assert not set(url.host) & set(" \t\r\n\x00#/<>?@[\\]^|%")
         assert all(len(label) <= 63 for label in url.host.split("."))
         last = url.host.rstrip(".").rpartition(".")[2]
-        if last.isdigit() or last.startswith("0x"):  # an IPv4 address: a dotted quad
+        hex_number = last[:2].lower() == "0x" and all(c in string.hexdigits for c in last[2:])
+        if last.isdigit() or hex_number:  # ends in a number: an IPv4 address, a dotted quad
             parts = url.host.split(".")
             assert len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts)
 
