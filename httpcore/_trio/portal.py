@@ -1,0 +1,237 @@
+"""`Portal`: one trio thread, and a cheap way for other threads to run work in it.
+
+Theory of operation
+-------------------
+`Portal` starts one daemon thread running ``trio.run``. Its main task enters
+the `TrioClient`, opens a nursery for the calls, publishes the run's
+`TrioToken` and waits for `close()`.
+
+A call from another thread is a `_Work`: the coroutine function, its
+arguments, and a fresh ``threading.Lock`` taken at once. The caller appends
+it to a deque and blocks acquiring that lock. The trio side learns of new
+work through ``TrioToken.run_sync_soon(_drain)`` (a socket write, which wakes
+trio's epoll), but only when no drain is already pending: a caller that
+appends while one is pending adds nothing else, so threads that pile up
+behind a busy trio thread cost it one wake-up for the lot. `_drain` clears
+the pending flag *before* it empties the deque, and callers append *before*
+they read the flag, so no work is ever left behind unseen. `_drain` starts
+one task per work item in the nursery; the task runs the call in its own
+cancel scope, stores the outcome in the `_Work` and releases the lock, which
+wakes the caller. `trio.from_thread.run`, which this replaces, paid for a
+``queue.Queue``, a context copy, a system task and a wake-up per call.
+
+Ctrl-C: the lock wait is interruptible. The interrupted caller sends
+`_cancel` through ``run_sync_soon``: it cancels the call's scope (or, if the
+call has not started, finishes it at once), then the caller waits for the
+lock again, so the request has unwound (and the pool is consistent) before
+``KeyboardInterrupt`` goes on. If the call had finished as the interrupt
+landed, the response it returned is closed through the portal, as nobody
+else will close it.
+
+Closing: `close()` (any thread) stops the main task, which refuses new work
+and cancels the nursery: calls still running fail with ``RuntimeError`` once
+they have unwound, and the client closes its connections. If the trio run
+ends any other way (it crashed), the thread fails every call still waiting
+with ``RuntimeError`` naming the cause, and later calls raise it at once:
+no caller is ever left blocked on a run that is gone. The thread is a daemon:
+a script that never calls `close()` still exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import trio
+from outcome import Error, Outcome, Value
+
+from .._core.models import AsyncResponse
+from .client import TrioClient
+
+T = TypeVar("T")
+
+_allocate_lock = threading.Lock
+
+
+class Interrupted(Exception):
+    """The outcome of a call whose caller was interrupted by Ctrl-C."""
+
+
+class _Work:
+    """One call from another thread: what to run, its outcome, and the caller's wake-up."""
+
+    __slots__ = ("args", "cancel_requested", "fn", "lock", "outcome", "scope", "taken")
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.lock = _allocate_lock()
+        self.lock.acquire()
+        self.outcome: Outcome[Any] | None = None
+        self.scope: trio.CancelScope | None = None
+        self.taken = False
+        self.cancel_requested = False
+
+    def wait(self) -> None:
+        """Block until the outcome is in (the wait a Ctrl-C interrupts)."""
+        self.lock.acquire()
+
+    def finish(self, result: Outcome[Any]) -> None:
+        """Store the outcome and wake the caller (once; the outcome first)."""
+        self.outcome = result
+        self.lock.release()
+
+
+class Portal:
+    """The trio thread that runs `client`, and the way into it."""
+
+    def __init__(self, client: TrioClient) -> None:
+        self._client = client
+        self._queue: deque[_Work] = deque()
+        self._mutex = threading.Lock()  # orders appends against the end of the run
+        self._draining = False  # a _drain is queued with trio and has not started yet
+        self._closing = False  # trio side: new work is refused
+        self._gone: RuntimeError | None = None  # the run has ended: calls raise this
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._nursery: trio.Nursery | None = None
+        self._stop: trio.Event | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="httpcore-trio", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._gone is not None:  # pragma: no cover - see _run
+            raise self._gone
+
+    # -- the trio thread ---------------------------------------------------------
+
+    def _run(self) -> None:
+        gone = RuntimeError("This Client is closed")
+        try:
+            trio.run(self._main)
+        except BaseException as exc:
+            gone = RuntimeError(f"The Client's trio thread stopped: {exc!r}")
+            gone.__cause__ = exc
+        with self._mutex:
+            self._gone = gone
+            # Calls queued for a drain that never ran: nothing else will finish them.
+            stranded = [work for work in self._queue if work.outcome is None]
+            self._queue.clear()
+        for work in stranded:
+            work.finish(Error(gone))
+        self._started.set()
+
+    async def _main(self) -> None:
+        self._stop = trio.Event()
+        async with self._client, trio.open_nursery() as nursery:
+            self._nursery = nursery
+            self._token = trio.lowlevel.current_trio_token()
+            self._started.set()
+            await self._stop.wait()
+            self._closing = True
+            nursery.cancel_scope.cancel()
+
+    def _drain(self) -> None:
+        """Start a task for each queued call (a ``run_sync_soon`` callback)."""
+        self._draining = False
+        queue = self._queue
+        while queue:
+            work = queue.popleft()
+            if work.outcome is not None:
+                continue  # interrupted before it started
+            if self._closing:
+                work.finish(Error(RuntimeError("This Client is closed")))
+                continue
+            work.taken = True
+            assert self._nursery is not None
+            self._nursery.start_soon(self._perform, work)
+
+    async def _perform(self, work: _Work) -> None:
+        try:
+            with trio.CancelScope() as scope:
+                work.scope = scope
+                if work.cancel_requested:
+                    scope.cancel()
+                try:
+                    value = await work.fn(*work.args)
+                except trio.Cancelled:
+                    raise
+                except BaseException as exc:
+                    work.finish(Error(exc))
+                else:
+                    work.finish(Value(value))
+        finally:
+            if work.outcome is None:
+                # Cancelled: by its caller's Ctrl-C, or by close().
+                closed = RuntimeError("This Client was closed while the call was running")
+                work.finish(Error(Interrupted() if work.cancel_requested else closed))
+
+    def _cancel(self, work: _Work) -> None:
+        """Cancel `work` for its interrupted caller (a ``run_sync_soon`` callback)."""
+        work.cancel_requested = True
+        if work.scope is not None:
+            work.scope.cancel()
+        elif not work.taken and work.outcome is None:
+            work.finish(Error(Interrupted()))
+
+    # -- other threads -----------------------------------------------------------
+
+    def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run `fn(*args)` as a task in the trio thread and return its result."""
+        if threading.get_ident() == self._thread.ident:
+            raise RuntimeError(
+                "A blocking Client call from inside the Client's own trio thread would"
+                " deadlock (was it made by a data= iterator?)"
+            )
+        work = _Work(fn, args)
+        try:
+            self._submit(work)
+            work.wait()
+            result = work.outcome
+            assert result is not None
+            return result.unwrap()  # type: ignore[no-any-return]
+        except KeyboardInterrupt:
+            self._interrupt(work)
+            raise
+
+    def _submit(self, work: _Work) -> None:
+        with self._mutex:
+            if self._gone is not None:
+                raise self._gone
+            self._queue.append(work)
+            if self._draining:
+                return
+            self._draining = True
+        assert self._token is not None
+        # RunFinishedError: the run has ended, and its thread fails the work queued.
+        with contextlib.suppress(trio.RunFinishedError):
+            self._token.run_sync_soon(self._drain)
+
+    def _interrupt(self, work: _Work) -> None:
+        """The caller of `work` got Ctrl-C: cancel it and wait until it has unwound."""
+        assert self._token is not None
+        try:
+            # Harmless if the call has finished meanwhile.
+            self._token.run_sync_soon(self._cancel, work)
+        except trio.RunFinishedError:
+            self._thread.join()  # it fails what is queued, then exits
+            if work.outcome is None:  # never queued
+                work.finish(Error(Interrupted()))
+        # Not finished yet, so this caller does not hold the lock: wait for the unwinding.
+        if work.outcome is None:
+            work.wait()
+        result = work.outcome
+        if isinstance(result, Value) and isinstance(result.value, AsyncResponse):
+            # The call had finished as the interrupt landed: nobody else will
+            # close the (streaming) response it returned.
+            self.call(result.value.close)
+
+    def close(self) -> None:
+        """Close the client in the trio thread, and wait for the thread to end."""
+        assert self._token is not None and self._stop is not None
+        # RunFinishedError: the run has already ended; nothing left to stop.
+        with contextlib.suppress(trio.RunFinishedError):
+            self._token.run_sync_soon(self._stop.set)
+        self._thread.join()
