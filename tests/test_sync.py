@@ -311,3 +311,35 @@ def test_a_call_from_the_trio_thread_is_refused(server: ServerThread) -> None:
         with pytest.raises(RuntimeError, match="would deadlock"):
             client.post(server.url + "/upload-size", data=body())
         assert client.get(server.url + "/").status_code == 200
+
+
+def test_a_hundred_threads_over_one_http2_connection(
+    h2_server: ServerThread, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Client, one HTTP/2 connection, 100 threads at once (httpx's sync client
+    crashes here). More calls at once than the portal keeps idle workers for."""
+    monkeypatch.setattr(Portal, "max_idle_workers", 16)
+    kwargs = {"verify": ca_file} if h2_server.url.startswith("https://") else {"http1": False}
+    results: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(100)
+    with httpcore.Client(**kwargs) as client:  # type: ignore[arg-type]
+
+        def work(i: int) -> None:
+            try:
+                barrier.wait()
+                for j in range(3):
+                    response = client.get(h2_server.url + f"/slow?delay=0.05&i={i}-{j}")
+                    results.append(f"{response.protocol} {response.status_code}")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(100)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert results == ["HTTP/2 200"] * 300
+        assert client._engine.statistics().connections == 1
+        assert len(client._get_portal()._idle) <= 16

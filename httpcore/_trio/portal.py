@@ -88,6 +88,9 @@ class _Work:
 class Portal:
     """The trio thread that runs `client`, and the way into it."""
 
+    # Parked worker tasks kept for the next calls; more end after their call.
+    max_idle_workers = 64
+
     def __init__(self, client: TrioClient) -> None:
         self._client = client
         self._queue: deque[_Work] = deque()
@@ -95,6 +98,7 @@ class Portal:
         self._draining = False  # a _drain is queued with trio and has not started yet
         self._closing = False  # trio side: new work is refused
         self._gone: RuntimeError | None = None  # the run has ended: calls raise this
+        self._idle: list[trio.lowlevel.Task] = []  # parked worker tasks
         self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery | None = None
         self._stop: trio.Event | None = None
@@ -134,9 +138,10 @@ class Portal:
             nursery.cancel_scope.cancel()
 
     def _drain(self) -> None:
-        """Start a task for each queued call (a ``run_sync_soon`` callback)."""
+        """Hand each queued call to a worker task (a ``run_sync_soon`` callback)."""
         self._draining = False
         queue = self._queue
+        idle = self._idle
         while queue:
             work = queue.popleft()
             if work.outcome is not None:
@@ -145,35 +150,61 @@ class Portal:
                 work.finish(Error(RuntimeError("This Client is closed")))
                 continue
             work.taken = True
-            assert self._nursery is not None
-            self._nursery.start_soon(self._perform, work)
+            if idle:
+                trio.lowlevel.reschedule(idle.pop(), Value(work))
+            else:
+                assert self._nursery is not None
+                self._nursery.start_soon(self._worker, work)
 
-    async def _perform(self, work: _Work) -> None:
+    async def _worker(self, work: _Work) -> None:
+        """Run calls one after another, parked in `_idle` between them.
+
+        The worker's one cancel scope is the calls': a Ctrl-C cancels it, and
+        the worker ends with that call. Cancelled while parked (by close()),
+        it just ends.
+        """
+        task = trio.lowlevel.current_task()
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            self._idle.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        # Only the call in hand: a parked worker must not keep the last one (and
+        # the response it returned) alive.
+        running: _Work | None = work
+        del work
         try:
             with trio.CancelScope() as scope:
-                work.scope = scope
-                if work.cancel_requested:
-                    scope.cancel()
-                try:
-                    value = await work.fn(*work.args)
-                except trio.Cancelled:
-                    raise
-                except BaseException as exc:
-                    work.finish(Error(exc))
-                else:
-                    work.finish(Value(value))
+                while True:
+                    assert running is not None
+                    running.scope = scope
+                    if running.cancel_requested:
+                        scope.cancel()
+                    try:
+                        running.finish(Value(await running.fn(*running.args)))
+                    except trio.Cancelled:
+                        raise
+                    except BaseException as exc:
+                        running.finish(Error(exc))
+                    running = None
+                    if len(self._idle) >= self.max_idle_workers:
+                        return
+                    self._idle.append(task)
+                    running = await trio.lowlevel.wait_task_rescheduled(abort)
         finally:
-            if work.outcome is None:
+            if running is not None and running.outcome is None:
                 # Cancelled: by its caller's Ctrl-C, or by close().
                 closed = RuntimeError("This Client was closed while the call was running")
-                work.finish(Error(Interrupted() if work.cancel_requested else closed))
+                running.finish(Error(Interrupted() if running.cancel_requested else closed))
 
     def _cancel(self, work: _Work) -> None:
         """Cancel `work` for its interrupted caller (a ``run_sync_soon`` callback)."""
         work.cancel_requested = True
+        if work.outcome is not None:
+            return  # finished meanwhile: its worker may be running another call
         if work.scope is not None:
             work.scope.cancel()
-        elif not work.taken and work.outcome is None:
+        elif not work.taken:
             work.finish(Error(Interrupted()))
 
     # -- other threads -----------------------------------------------------------
