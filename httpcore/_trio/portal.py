@@ -40,6 +40,7 @@ a script that never calls `close()` still exits.
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,11 @@ class Portal:
         self._closing = False  # trio side: new work is refused
         self._gone: RuntimeError | None = None  # the run has ended: calls raise this
         self._idle: list[trio.lowlevel.Task] = []  # parked worker tasks
+        # The listener: a worker waiting on this socket, woken by a byte.
+        self._wake_send, self._wake_recv = socket.socketpair()
+        self._wake_send.setblocking(False)
+        self._wake_recv.setblocking(False)
+        self._armed = False  # a worker is listening
         self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery | None = None
         self._stop: trio.Event | None = None
@@ -123,6 +129,8 @@ class Portal:
             # Calls queued for a drain that never ran: nothing else will finish them.
             stranded = [work for work in self._queue if work.outcome is None]
             self._queue.clear()
+            self._wake_send.close()
+            self._wake_recv.close()
         for work in stranded:
             work.finish(Error(gone))
         self._started.set()
@@ -133,15 +141,21 @@ class Portal:
             self._nursery = nursery
             self._token = trio.lowlevel.current_trio_token()
             self._started.set()
+            nursery.start_soon(self._worker, None)  # the first listener
             await self._stop.wait()
             self._closing = True
             nursery.cancel_scope.cancel()
 
     def _drain(self) -> None:
         """Hand each queued call to a worker task (a ``run_sync_soon`` callback)."""
+        self._take(keep_first=False)
+
+    def _take(self, *, keep_first: bool) -> _Work | None:
+        """Empty the queue: hand its calls to workers, but the first if `keep_first`."""
         self._draining = False
         queue = self._queue
         idle = self._idle
+        first = None
         while queue:
             work = queue.popleft()
             if work.outcome is not None:
@@ -150,17 +164,32 @@ class Portal:
                 work.finish(Error(RuntimeError("This Client is closed")))
                 continue
             work.taken = True
-            if idle:
+            if keep_first and first is None:
+                first = work
+            elif idle:
                 trio.lowlevel.reschedule(idle.pop(), Value(work))
             else:
                 assert self._nursery is not None
                 self._nursery.start_soon(self._worker, work)
+        return first
 
-    async def _worker(self, work: _Work) -> None:
-        """Run calls one after another, parked in `_idle` between them.
+    async def _listen(self) -> _Work | None:
+        """Wait for the wake-up socket as the listener; take what was queued."""
+        self._armed = True
+        try:
+            await trio.lowlevel.wait_readable(self._wake_recv)
+        finally:
+            self._armed = False
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_recv.recv(4096):
+                pass
+        return self._take(keep_first=True)
+
+    async def _worker(self, work: _Work | None) -> None:
+        """Run calls one after another; between them, listen or park in `_idle`.
 
         The worker's one cancel scope is the calls': a Ctrl-C cancels it, and
-        the worker ends with that call. Cancelled while parked (by close()),
+        the worker ends with that call. Cancelled while waiting (by close()),
         it just ends.
         """
         task = trio.lowlevel.current_task()
@@ -169,28 +198,31 @@ class Portal:
             self._idle.remove(task)
             return trio.lowlevel.Abort.SUCCEEDED
 
-        # Only the call in hand: a parked worker must not keep the last one (and
+        # Only the call in hand: a waiting worker must not keep the last one (and
         # the response it returned) alive.
-        running: _Work | None = work
+        running = work
         del work
         try:
             with trio.CancelScope() as scope:
                 while True:
-                    assert running is not None
-                    running.scope = scope
-                    if running.cancel_requested:
-                        scope.cancel()
-                    try:
-                        running.finish(Value(await running.fn(*running.args)))
-                    except trio.Cancelled:
-                        raise
-                    except BaseException as exc:
-                        running.finish(Error(exc))
-                    running = None
-                    if len(self._idle) >= self.max_idle_workers:
+                    if running is not None:
+                        running.scope = scope
+                        if running.cancel_requested:
+                            scope.cancel()
+                        try:
+                            running.finish(Value(await running.fn(*running.args)))
+                        except trio.Cancelled:
+                            raise
+                        except BaseException as exc:
+                            running.finish(Error(exc))
+                        running = None
+                    if not self._armed:
+                        running = await self._listen()
+                    elif len(self._idle) < self.max_idle_workers:
+                        self._idle.append(task)
+                        running = await trio.lowlevel.wait_task_rescheduled(abort)
+                    else:
                         return
-                    self._idle.append(task)
-                    running = await trio.lowlevel.wait_task_rescheduled(abort)
         finally:
             if running is not None and running.outcome is None:
                 # Cancelled: by its caller's Ctrl-C, or by close().
@@ -233,8 +265,13 @@ class Portal:
                 raise self._gone
             self._queue.append(work)
             if self._draining:
-                return
+                return  # a wake-up is on its way
             self._draining = True
+            if self._armed:
+                # BlockingIOError: the socket is full of wake-ups already.
+                with contextlib.suppress(BlockingIOError):
+                    self._wake_send.send(b"\0")
+                return
         assert self._token is not None
         # RunFinishedError: the run has ended, and its thread fails the work queued.
         with contextlib.suppress(trio.RunFinishedError):
