@@ -180,9 +180,9 @@ class Portal:
             await trio.lowlevel.wait_readable(self._wake_recv)
         finally:
             self._armed = False
+        # One read: wake-ups left over (rare) only make the next listener look again.
         with contextlib.suppress(BlockingIOError):
-            while self._wake_recv.recv(4096):
-                pass
+            self._wake_recv.recv(4096)
         return self._take(keep_first=True)
 
     async def _worker(self, work: _Work | None) -> None:

@@ -34,6 +34,7 @@ from typing import Any, TypeVar, Unpack
 import trio
 
 from .._core.cookies import Cookies
+from .._core.decoders import decoder_for
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request, Response
 from .._core.urls import URL
@@ -195,25 +196,20 @@ class Client(ClientBase):
         return self._wrap(portal, portal.call(self._engine._send, request, options))
 
     def _wrap(self, portal: Portal, response: AsyncResponse) -> Response:
-        unread = response._content is None and not (
-            response.is_closed or response.is_stream_consumed
-        )
-        wrapped = Response(
-            response.status_code,
-            headers=response.headers,
-            content=_RawChunks(portal, response) if unread else None,
-            request=response.request,
-            protocol=response.protocol,
-            reason_phrase=response.reason_phrase,
-            history=[self._wrap(portal, r) for r in _async_history(response)],
-            elapsed=response.elapsed,
-        )
-        wrapped.tls_version, wrapped.tls_cipher = response.tls_version, response.tls_cipher
-        if not unread:
+        # The same state (head, content if read, caches), without running
+        # Response.__init__ again: only the trio side's own parts are replaced.
+        wrapped = Response.__new__(Response)
+        state = wrapped.__dict__
+        state.update(response.__dict__)
+        state.pop("_next", None)
+        state["history"] = [self._wrap(portal, r) for r in _async_history(response)]
+        if response._content is None and not (response.is_closed or response.is_stream_consumed):
+            # Unread: the body comes through the portal and is decoded here.
+            state["_stream"] = _RawChunks(portal, response)
+            state["_decoder"] = decoder_for(response.headers.get("content-encoding"))
+        else:
             # Already read (or discarded) in the trio thread: share, never decode twice.
-            wrapped._content = response._content
-            wrapped._raw_content = response._raw_content
-            wrapped.num_bytes_downloaded = response.num_bytes_downloaded
+            state["_stream"] = None
         follow = response._next
         if follow is not None:
             wrapped._next = lambda: self._wrap(portal, portal.call(follow))
