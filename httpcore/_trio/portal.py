@@ -8,25 +8,34 @@ the `TrioClient`, opens a nursery for the calls, publishes the run's
 
 A call from another thread is a `_Work`: the coroutine function, its
 arguments, and a fresh ``threading.Lock`` taken at once. The caller appends
-it to a deque and blocks acquiring that lock. The trio side learns of new
-work through ``TrioToken.run_sync_soon(_drain)`` (a socket write, which wakes
-trio's epoll), but only when no drain is already pending: a caller that
-appends while one is pending adds nothing else, so threads that pile up
-behind a busy trio thread cost it one wake-up for the lot. `_drain` clears
-the pending flag *before* it empties the deque, and callers append *before*
-they read the flag, so no work is ever left behind unseen. `_drain` starts
-one task per work item in the nursery; the task runs the call in its own
-cancel scope, stores the outcome in the `_Work` and releases the lock, which
-wakes the caller. `trio.from_thread.run`, which this replaces, paid for a
-``queue.Queue``, a context copy, a system task and a wake-up per call.
+it to a deque and blocks acquiring that lock. Worker tasks in the nursery run
+the calls; each finished call gets its outcome stored in its `_Work`, and
+its lock released, which wakes the caller.
+
+Waking the trio side: between calls, one worker (the *listener*) waits on
+the read end of the portal's own socket pair; the others park in `_idle`.
+A caller that finds the listener armed writes one byte: trio's epoll wakes
+the listener directly, which takes the queue and runs the first call itself
+(queued ones beyond the first go to parked or new workers). Otherwise (the
+listener is busy with a call) the caller sends `_drain` through
+``TrioToken.run_sync_soon``, which hands the queue to parked or new workers.
+Either wake-up is sent only when none is pending (`_draining`): threads that
+pile up behind a busy trio thread cost it one wake-up for the lot. The taker
+clears `_draining` *before* it empties the deque, and callers append *before*
+they read it, so no call is ever left behind unseen; a byte sent as the
+listener wakes for another reason only makes the next listener look again.
+`trio.from_thread.run`, which this replaces, paid for a ``queue.Queue``, a
+context copy, a system task and an entry-queue hop (one more trio loop turn)
+per call. A waiting worker holds no reference to its last call, so a
+dropped response is still garbage collected.
 
 Ctrl-C: the lock wait is interruptible. The interrupted caller sends
-`_cancel` through ``run_sync_soon``: it cancels the call's scope (or, if the
-call has not started, finishes it at once), then the caller waits for the
-lock again, so the request has unwound (and the pool is consistent) before
-``KeyboardInterrupt`` goes on. If the call had finished as the interrupt
-landed, the response it returned is closed through the portal, as nobody
-else will close it.
+`_cancel` through ``run_sync_soon``: it cancels the call's scope, which is
+its worker's (that worker then ends), or, if the call has not started,
+finishes it at once. The caller then waits for the lock again, so the
+request has unwound (and the pool is consistent) before ``KeyboardInterrupt``
+goes on. If the call had finished as the interrupt landed, the response it
+returned is closed through the portal, as nobody else will close it.
 
 Closing: `close()` (any thread) stops the main task, which refuses new work
 and cancels the nursery: calls still running fail with ``RuntimeError`` once
