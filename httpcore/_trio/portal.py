@@ -225,6 +225,10 @@ class Portal:
                         except BaseException as exc:
                             running.finish(Error(exc))
                         running = None
+                        if scope.cancel_called:
+                            # A Ctrl-C came as the call ended: this worker is done (it
+                            # must not listen, with a wake-up it could not take).
+                            return
                     if not self._armed:
                         running = await self._listen()
                     elif len(self._idle) < self.max_idle_workers:
