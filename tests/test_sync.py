@@ -7,10 +7,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
+import trio
+from outcome import Error
 
 import httpcore
+from httpcore._trio.portal import Interrupted, Portal, _Work
 from tests.servers import ServerThread
 
 pytestmark = pytest.mark.usefixtures("h1_codec")
@@ -120,40 +124,224 @@ def test_unclosed_client_does_not_block_exit(server: ServerThread) -> None:
     assert time.monotonic() - started < 10
 
 
-async def test_call_cancelled_before_it_started() -> None:
-    """A Ctrl-C that reaches the trio side before the call's scope exists still cancels it."""
-    import trio
-
-    from httpcore._trio.sync import _Call
-
-    call = _Call()
-    call.cancel()
-    with trio.CancelScope() as scope:
-        call.enter(scope)
-        await trio.sleep_forever()
-    assert scope.cancelled_caught
-
-
 def test_ctrl_c_just_after_a_streaming_response_arrived(
     server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The interrupt lands as the call returns: the response nobody will see is closed
     at once (not left to the garbage collector), and its connection is free."""
-    import trio
-
     quick = httpcore.TimeoutConfig(5.0, pool_timeout=1.0)
     with httpcore.Client(pool_limits=httpcore.PoolLimits(hard_limit=1)) as client:
         assert client.get(server.url + "/").status_code == 200
-        run = trio.from_thread.run
+        wait = _Work.wait
 
-        def run_then_interrupt(*args: object, **kwargs: object) -> object:
-            monkeypatch.setattr(trio.from_thread, "run", run)
-            run(*args, **kwargs)  # type: ignore[arg-type]
-            raise KeyboardInterrupt
+        def wait_then_interrupt(work: _Work) -> None:
+            monkeypatch.setattr(_Work, "wait", wait)
+            wait(work)
+            raise KeyboardInterrupt  # as if the signal landed right after the wait
 
-        monkeypatch.setattr(trio.from_thread, "run", run_then_interrupt)
+        monkeypatch.setattr(_Work, "wait", wait_then_interrupt)
         with pytest.raises(KeyboardInterrupt):
             client.get(server.url + "/bytes/100000", stream=True)
         stats = client._engine.statistics()
         assert (stats.streams, stats.connections) == (0, 0)  # unread: closed
         assert client.get(server.url + "/", timeout=quick).status_code == 200
+
+
+async def _noop() -> str:
+    return "done"
+
+
+def test_ctrl_c_before_the_call_was_queued(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with httpcore.Client() as client:
+        portal = client._get_portal()
+
+        def interrupted(self: Portal, work: _Work) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(Portal, "_submit", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            portal.call(_noop)
+        monkeypatch.undo()
+        assert client.get(server.url + "/").status_code == 200
+
+
+def test_ctrl_c_before_the_call_started(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted while queued, or after it was taken but before its task ran:
+    it is cancelled from the start, and the calls after it run."""
+    submit = Portal._submit
+    ran: list[str] = []
+    busy = threading.Event()
+
+    async def record() -> None:
+        await trio.lowlevel.checkpoint()  # a cancelled call stops at its first checkpoint
+        ran.append("ran")  # pragma: no cover - must not run
+
+    async def hold_the_trio_thread() -> None:
+        busy.set()
+        time.sleep(0.3)  # blocks trio: what comes in meanwhile waits in its queues
+
+    with httpcore.Client() as client:
+        portal = client._get_portal()
+        # _noop has no checkpoint: it finishes despite the cancel, and its worker ends.
+        for pending_drain, call in ((True, record), (False, record), (False, _noop)):
+            busy.clear()
+            holder = threading.Thread(target=portal.call, args=(hold_the_trio_thread,))
+            holder.start()
+            busy.wait()
+
+            def submit_then_interrupt(self: Portal, work: _Work) -> None:
+                # True: a drain is already pending, the work is queued without waking
+                # trio and the cancel comes first. False: the drain (which takes the
+                # work and starts its task) comes first, then the cancel.
+                self._draining = pending_drain  # noqa: B023
+                submit(self, work)
+                raise KeyboardInterrupt
+
+            monkeypatch.setattr(Portal, "_submit", submit_then_interrupt)
+            with pytest.raises(KeyboardInterrupt):
+                portal.call(call)
+            monkeypatch.undo()
+            holder.join()
+            portal._draining = False
+            assert portal.call(_noop) == "done"
+        assert ran == []
+        assert client.get(server.url + "/").status_code == 200
+
+
+def test_close_from_another_thread_fails_the_calls_in_flight(server: ServerThread) -> None:
+    client = httpcore.Client()
+    errors: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            client.get(server.url + "/slow?delay=10", timeout=None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=slow)
+    assert client.get(server.url + "/").status_code == 200
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    client.close()
+    thread.join(5)
+    assert time.monotonic() - started < 5
+    assert [type(exc) for exc in errors] == [RuntimeError]
+    assert "closed while the call was running" in str(errors[0])
+
+
+def test_a_call_racing_close() -> None:
+    """A thread that got the portal just before another closed the client."""
+    client = httpcore.Client()
+    portal = client._get_portal()
+    # The close has begun in the trio thread (new work is refused from here on)...
+    portal.call(_set_closing, portal)
+    with pytest.raises(RuntimeError, match="This Client is closed"):
+        portal.call(_noop)
+    client.close()
+    # ...and has ended.
+    with pytest.raises(RuntimeError, match="This Client is closed"):
+        portal.call(_noop)
+    portal.close()  # twice: nothing left to stop
+
+
+async def _set_closing(portal: Portal) -> None:
+    portal._closing = True
+
+
+def test_trio_thread_dying_fails_waiting_and_later_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = httpcore.Client()
+    portal = client._get_portal()
+
+    def crash(self: Portal, *, keep_first: bool) -> None:
+        raise OSError("the trio thread broke")
+
+    monkeypatch.setattr(Portal, "_take", crash)
+    with pytest.raises(RuntimeError, match="trio thread stopped") as info:
+        portal.call(_noop)
+    # The run's own error (TrioInternalError if the crash was in a run_sync_soon callback).
+    assert isinstance(info.value.__cause__, BaseException)
+    with pytest.raises(RuntimeError, match="trio thread stopped"):
+        client.get("http://127.0.0.1:1/")
+    with pytest.raises(RuntimeError, match="trio thread stopped"):
+        portal.call(_noop)
+    client.close()
+
+
+def test_ctrl_c_in_a_call_the_dying_run_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = httpcore.Client()
+    portal = client._get_portal()
+    submit = Portal._submit
+
+    def crash(self: Portal, *, keep_first: bool) -> None:
+        raise OSError("the trio thread broke")
+
+    def submit_then_interrupt(self: Portal, work: _Work) -> None:
+        submit(self, work)
+        self._thread.join()  # the run died, failing the queued work
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Portal, "_take", crash)
+    monkeypatch.setattr(Portal, "_submit", submit_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        portal.call(_noop)
+    client.close()
+
+
+def test_interrupt_after_the_run_ended() -> None:
+    """Ctrl-C in a call the dead run never saw: it does not wait for anything."""
+    client = httpcore.Client()
+    portal = client._get_portal()
+    client.close()
+    work = _Work(_noop, ())
+    portal._interrupt(work)
+    assert isinstance(work.outcome, Error) and isinstance(work.outcome.error, Interrupted)
+
+
+def test_a_call_from_the_trio_thread_is_refused(server: ServerThread) -> None:
+    """A `data=` iterator runs in the trio thread: a blocking call there would deadlock."""
+    with httpcore.Client() as client:
+
+        def body() -> Iterator[bytes]:
+            client.get(server.url + "/")
+            yield b"never"  # pragma: no cover - the call above raises
+
+        with pytest.raises(RuntimeError, match="would deadlock"):
+            client.post(server.url + "/upload-size", data=body())
+        assert client.get(server.url + "/").status_code == 200
+
+
+def test_a_hundred_threads_over_one_http2_connection(
+    h2_server: ServerThread, ca_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Client, one HTTP/2 connection, 100 threads at once (httpx's sync client
+    crashes here). More calls at once than the portal keeps idle workers for."""
+    monkeypatch.setattr(Portal, "max_idle_workers", 16)
+    kwargs = {"verify": ca_file} if h2_server.url.startswith("https://") else {"http1": False}
+    results: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(100)
+    with httpcore.Client(**kwargs) as client:  # type: ignore[arg-type]
+
+        def work(i: int) -> None:
+            try:
+                barrier.wait()
+                for j in range(3):
+                    response = client.get(h2_server.url + f"/slow?delay=0.05&i={i}-{j}")
+                    results.append(f"{response.protocol} {response.status_code}")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(100)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert results == ["HTTP/2 200"] * 300
+        assert client._engine.statistics().connections == 1
+        assert len(client._get_portal()._idle) <= 16

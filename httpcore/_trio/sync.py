@@ -2,31 +2,31 @@
 
 Theory of operation
 -------------------
-The first request (or ``with Client()``) starts one daemon thread that runs
-``trio.run``. Inside it a task enters a `TrioClient`, publishes the run's
-`TrioToken`, and waits until the client is closed. Every blocking call goes
-in with ``trio.from_thread.run(..., trio_token=token)``: the work runs as a
-trio task in that one run, so all threads share one pool, and no trio object
-ever crosses into another run.
+The first request (or ``with Client()``) starts a `Portal` (see portal.py):
+one daemon thread running ``trio.run`` with the `TrioClient` in it. Every
+blocking call is one portal call: the work runs as a trio task in that one
+run, so all threads share one pool, and no trio object ever crosses into
+another run. The calling thread builds the `Request` and wraps the
+`AsyncResponse` it gets back in a `Response` that shares its head (and its
+content, when the trio side already read it).
 
 A streaming `Response` pulls each raw chunk from the trio side with one
 portal call, and decodes it in the calling thread.
 
 Ctrl-C: the calling thread blocks in a lock wait that a signal interrupts at
-once. The call runs inside a cancel scope that the interrupted thread
-cancels through the portal; it then waits for the request to unwind (so the
-pool stays consistent and the client usable) and re-raises KeyboardInterrupt.
-The interrupt may also land just after the call finished: a response it
-returned is then closed through the portal, as nobody else will close it.
-The thread is a daemon: a script that never calls `close()` still exits.
+once. The portal cancels the interrupted call, waits for the request to
+unwind (so the pool stays consistent and the client usable) and re-raises
+KeyboardInterrupt. The interrupt may also land just after the call finished:
+a response it returned is then closed through the portal, as nobody else will
+close it. The thread is a daemon: a script that never calls `close()` still
+exits.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeVar, Unpack
@@ -34,6 +34,7 @@ from typing import Any, TypeVar, Unpack
 import trio
 
 from .._core.cookies import Cookies
+from .._core.decoders import decoder_for
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request, Response
 from .._core.urls import URL
@@ -58,104 +59,15 @@ from .options import (
     check_options,
     takes,
 )
+from .portal import Portal
 
 T = TypeVar("T")
-
-
-class _Portal:
-    """The trio thread and the way into it."""
-
-    def __init__(self, client: TrioClient) -> None:
-        self._client = client
-        self._token: trio.lowlevel.TrioToken | None = None
-        self._started = threading.Event()
-        self._stop: trio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="httpcore-trio", daemon=True)
-        self._failure: BaseException | None = None
-        self._thread.start()
-        self._started.wait()
-        if self._failure is not None:  # pragma: no cover - see _run
-            raise self._failure
-
-    def _run(self) -> None:
-        try:
-            trio.run(self._main)
-        # Entering a fresh TrioClient cannot fail, so this guards only against
-        # trio.run itself failing, which must not leave the caller waiting forever.
-        except BaseException as exc:  # pragma: no cover - not reachable through the API
-            self._failure = exc
-            self._started.set()
-
-    async def _main(self) -> None:
-        self._stop = trio.Event()
-        async with self._client:
-            self._token = trio.lowlevel.current_trio_token()
-            self._started.set()
-            await self._stop.wait()
-
-    def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run `fn(*args)` as a task in the trio thread and return its result."""
-        assert self._token is not None
-        call = _Call()
-
-        async def run_cancellable() -> T:
-            with trio.CancelScope() as scope:
-                call.enter(scope)
-                try:
-                    result = call.result = await fn(*args)
-                    return result
-                finally:
-                    call.done.set()
-            raise _Interrupted  # nobody waits for this result any more
-
-        try:
-            return trio.from_thread.run(run_cancellable, trio_token=self._token)
-        except KeyboardInterrupt:
-            trio.from_thread.run_sync(call.cancel, trio_token=self._token)
-            call.done.wait()
-            if isinstance(call.result, AsyncResponse):
-                # The call had finished as the interrupt landed: nobody else will
-                # close the (streaming) response it returned.
-                trio.from_thread.run(call.result.close, trio_token=self._token)
-            raise
-
-    def close(self) -> None:
-        assert self._stop is not None
-        # RunFinishedError only if the trio run itself crashed: nothing left to stop.
-        with contextlib.suppress(trio.RunFinishedError):
-            trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
-        self._thread.join()
-
-
-class _Interrupted(Exception):
-    """The outcome of a call whose caller was interrupted by Ctrl-C."""
-
-
-class _Call:
-    __slots__ = ("cancel_requested", "done", "result", "scope")
-
-    def __init__(self) -> None:
-        self.scope: trio.CancelScope | None = None
-        self.result: Any = None
-        self.cancel_requested = False
-        self.done = threading.Event()
-
-    def enter(self, scope: trio.CancelScope) -> None:
-        """The call started in `scope`; a Ctrl-C that came first cancels it at once."""
-        self.scope = scope
-        if self.cancel_requested:
-            scope.cancel()
-
-    def cancel(self) -> None:
-        self.cancel_requested = True
-        if self.scope is not None:
-            self.scope.cancel()
 
 
 class _RawChunks:
     """The raw body of an `AsyncResponse`, pulled chunk by chunk through the portal."""
 
-    def __init__(self, portal: _Portal, response: AsyncResponse) -> None:
+    def __init__(self, portal: Portal, response: AsyncResponse) -> None:
         self._portal = portal
         self._response = response
         # Claimed at the first read: a response hook's view of a response must
@@ -198,7 +110,7 @@ class Client(ClientBase):
         self.event_hooks = config.event_hooks
         adapters = {"request": [self._request_hooks], "response": [self._response_hooks]}
         self._engine = TrioClient._from_config(replace(config, event_hooks=adapters))
-        self._portal: _Portal | None = None
+        self._portal: Portal | None = None
         self._lock = threading.Lock()
         self._closed = False
 
@@ -229,12 +141,12 @@ class Client(ClientBase):
             response._content = wrapped._content
             response.num_bytes_downloaded = wrapped.num_bytes_downloaded
 
-    def _get_portal(self) -> _Portal:
+    def _get_portal(self) -> Portal:
         with self._lock:
             if self._portal is None:
                 if self._closed:
                     raise RuntimeError("This Client is closed")
-                self._portal = _Portal(self._engine)
+                self._portal = Portal(self._engine)
             return self._portal
 
     def __enter__(self) -> Client:
@@ -283,26 +195,21 @@ class Client(ClientBase):
         portal = self._get_portal()
         return self._wrap(portal, portal.call(self._engine._send, request, options))
 
-    def _wrap(self, portal: _Portal, response: AsyncResponse) -> Response:
-        unread = response._content is None and not (
-            response.is_closed or response.is_stream_consumed
-        )
-        wrapped = Response(
-            response.status_code,
-            headers=response.headers,
-            content=_RawChunks(portal, response) if unread else None,
-            request=response.request,
-            protocol=response.protocol,
-            reason_phrase=response.reason_phrase,
-            history=[self._wrap(portal, r) for r in _async_history(response)],
-            elapsed=response.elapsed,
-        )
-        wrapped.tls_version, wrapped.tls_cipher = response.tls_version, response.tls_cipher
-        if not unread:
+    def _wrap(self, portal: Portal, response: AsyncResponse) -> Response:
+        # The same state (head, content if read, caches), without running
+        # Response.__init__ again: only the trio side's own parts are replaced.
+        wrapped = Response.__new__(Response)
+        state = wrapped.__dict__
+        state.update(response.__dict__)
+        state.pop("_next", None)
+        state["history"] = [self._wrap(portal, r) for r in _async_history(response)]
+        if response._content is None and not (response.is_closed or response.is_stream_consumed):
+            # Unread: the body comes through the portal and is decoded here.
+            state["_stream"] = _RawChunks(portal, response)
+            state["_decoder"] = decoder_for(response.headers.get("content-encoding"))
+        else:
             # Already read (or discarded) in the trio thread: share, never decode twice.
-            wrapped._content = response._content
-            wrapped._raw_content = response._raw_content
-            wrapped.num_bytes_downloaded = response.num_bytes_downloaded
+            state["_stream"] = None
         follow = response._next
         if follow is not None:
             wrapped._next = lambda: self._wrap(portal, portal.call(follow))
