@@ -9,6 +9,7 @@ what only asyncio has. Each test is a plain function that runs its own
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import inspect
 import subprocess
@@ -412,6 +413,103 @@ def test_aclose_finishes_even_when_cancelled(server: ServerThread) -> None:
             await closing
 
     run(main())
+
+
+# -- the crossing: workers, keeping trio warm ------------------------------------------
+
+
+def test_calls_reuse_parked_workers_and_a_cancelled_one_ends(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guest, "MAX_IDLE_WORKERS", 3)
+
+    async def main() -> None:
+        async with httpcore.AsyncClient() as client:
+            run_object = await client._ensure_started()
+            await client.get(server.url + "/")
+            assert len(run_object._idle) == 1
+            parked = run_object._idle[0]
+            await client.get(server.url + "/")
+            assert run_object._idle == [parked]  # the same worker served the next call
+            # Six at once: six workers; three stay parked, the others end.
+            responses = await asyncio.gather(*(client.get(server.url + "/") for _ in range(6)))
+            assert [r.status_code for r in responses] == [200] * 6
+            assert len(run_object._idle) == 3
+            workers = set(run_object._idle)
+            # The worker whose call is cancelled ends with its spent cancel scope.
+            task = asyncio.ensure_future(client.get(server.url + "/slow?delay=30"))
+            await asyncio.sleep(0.2)
+            assert len(run_object._idle) == 2
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert counts(client) == BASELINE_CLOSED
+            assert len(run_object._idle) == 2
+            assert set(run_object._idle) < workers
+            assert (await client.get(server.url + "/")).status_code == 200
+
+    run(main())
+
+
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def test_hooks_see_the_context_variables_of_their_caller(server: ServerThread) -> None:
+    """Workers serve many callers; each call's hooks run in a copy of its caller's context."""
+    seen: list[tuple[str, str]] = []
+
+    async def on_request(request: httpcore.Request) -> None:
+        seen.append((request.url.query, _REQUEST_ID.get()))
+        _REQUEST_ID.set("changed by the hook")  # in a copy: the caller never sees it
+
+    async def main() -> None:
+        async with httpcore.AsyncClient(event_hooks={"request": [on_request]}) as client:
+
+            async def get(name: str) -> None:
+                _REQUEST_ID.set(name)
+                await client.get(server.url + f"/echo?{name}")
+                assert _REQUEST_ID.get() == name
+
+            await asyncio.create_task(get("a"))  # each in its own task, with its own context
+            await asyncio.gather(get("b"), get("c"))
+            await asyncio.create_task(get("d"))
+            assert len(client._current_run()._idle) == 2  # so "d" reused a worker
+            await client.get(server.url + "/echo?none")
+
+    run(main())
+    assert sorted(seen) == [("a", "a"), ("b", "b"), ("c", "c"), ("d", "d"), ("none", "-")]
+
+
+class _CountingLoop(asyncio.SelectorEventLoop):
+    """Counts `call_soon_threadsafe`: how often trio came back from its I/O thread."""
+
+    threadsafe_calls = 0
+
+    def call_soon_threadsafe(self, *args: Any, **kwargs: Any) -> Any:
+        type(self).threadsafe_calls += 1
+        return super().call_soon_threadsafe(*args, **kwargs)
+
+
+def test_calls_one_after_another_keep_trio_out_of_its_io_thread() -> None:
+    """After a call, trio stays scheduled on the loop for one turn: the next call,
+    made within that turn, need not wake trio from its I/O thread (a thread hop
+    there and back). Calls that do no I/O then never send trio to the thread."""
+
+    async def nothing() -> int:
+        return 1
+
+    async def main() -> int:
+        async with httpcore.AsyncClient() as client:
+            run_object = await client._ensure_started()
+            await run_object.call(nothing)
+            before = _CountingLoop.threadsafe_calls
+            for _ in range(50):
+                assert await run_object.call(nothing) == 1
+            return _CountingLoop.threadsafe_calls - before
+
+    with asyncio.Runner(loop_factory=_CountingLoop) as runner:
+        hops = runner.run(main())
+    assert hops <= 2  # without keep_warm: one per call
 
 
 # -- HTTP features from asyncio --------------------------------------------------------

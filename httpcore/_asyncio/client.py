@@ -77,17 +77,20 @@ class AsyncClient(ClientBase):
         self._starting: asyncio.Task[None] | None = None
         self._closed = False
         self.event_hooks = config.event_hooks
-        # The engine (trio) calls the hooks through these adapters, which cross
-        # into the loop; the lists in `event_hooks` may change at any time.
-        adapters = {"request": [self._request_hooks], "response": [self._response_hooks]}
         dispatch = config.dispatch
         self._engine = TrioClient._from_config(
             replace(
                 config,
                 dispatch=None if dispatch is None else HostDispatch(self._current_run, dispatch),
-                event_hooks=adapters,
+                event_hooks=None,
             )
         )
+        # The engine (trio) calls the hooks through these adapters, which cross
+        # into the loop; the lists in `event_hooks` may change at any time.
+        self._engine._event_hooks = {
+            "request": _Adapter(self, "request", self._request_hooks),
+            "response": _Adapter(self, "response", self._response_hooks),
+        }
 
     @property
     def cookies(self) -> Cookies:
@@ -281,6 +284,22 @@ class AsyncClient(ClientBase):
         """Send a DELETE request."""
         check_options(options, REQUEST, self, "delete")
         return await self._request("DELETE", url, options)
+
+
+class _Adapter(list[Callable[[Any], Any]]):
+    """The engine's hooks of one kind: one adapter that runs the client's in the loop.
+
+    False while the client has no hooks of that kind, so that the engine
+    skips the call (and its crossing) as it does for a client without hooks.
+    """
+
+    def __init__(self, client: AsyncClient, kind: str, adapter: Callable[[Any], Any]) -> None:
+        super().__init__((adapter,))
+        self._client = client
+        self._kind = kind
+
+    def __bool__(self) -> bool:
+        return bool(self._client._event_hooks[self._kind])
 
 
 async def _call_hook(hook: Callable[[Any], Any], item: object) -> None:

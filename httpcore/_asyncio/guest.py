@@ -7,8 +7,8 @@ loop shares one `GuestRun`: the first client that needs it starts trio with
 ``trio.lowlevel.start_guest_run`` on that loop, and the run ends when the
 last client has closed (a client opening later starts a new one). The run's
 main task holds one nursery; each client is served by one task in it (which
-enters the client's `TrioClient` and waits for ``aclose()``), and each call
-from asyncio runs as one more task there.
+enters the client's `TrioClient` and waits for ``aclose()``), and calls
+from asyncio run in worker tasks there.
 
 Trio and asyncio share the loop's thread: trio's scheduler runs as loop
 callbacks, and between them the loop runs asyncio code. Trio allows its
@@ -16,15 +16,27 @@ sync-colored functions (spawning a task, cancelling a scope, setting an
 event) to be called from the host's thread between its ticks; that is how
 asyncio code gets in.
 
-- asyncio → trio, `GuestRun.call(fn, *args)`: spawn a trio task that runs
-  ``fn(*args)`` in its own cancel scope and completes an asyncio future
-  with the outcome. If the awaiting asyncio task is cancelled, the scope is
-  cancelled and the task waits, whatever else happens, for the trio side to
-  unwind before it sees ``CancelledError``: the connection has then been
-  released or closed, and the pool is back at its baseline.
+- asyncio → trio, `GuestRun.call(fn, *args)`: hand ``fn(*args)`` to a
+  trio worker task (a parked one is woken; a new one is spawned when none
+  is parked), which runs it in the worker's cancel scope and completes an
+  asyncio future with the outcome. If the awaiting asyncio task is
+  cancelled, the scope is cancelled (the worker then ends) and the task
+  waits, whatever else happens, for the trio side to unwind before it sees
+  ``CancelledError``: the connection has then been released or closed, and
+  the pool is back at its baseline. Asyncio code that the call runs
+  (`call_host`) sees the caller's context variables.
 - trio → asyncio, `GuestRun.call_host(fn, *args)`: run the coroutine as an
   asyncio task and wait on a trio event set when it is done; a trio
   cancellation cancels the asyncio task and waits for it.
+
+What a crossing costs is trio's ticks. When trio has nothing to run, it
+waits for I/O in a helper thread, and waking it from there (for a new call,
+or for the I/O) costs two thread hops and a write to the loop's self-pipe.
+So when a call has handed its result to asyncio, a trio task stays runnable
+through the loop's next turn (`keep_warm`): an application that goes on
+with its next request within that turn finds trio's tick already scheduled
+on the loop, and the only thread hop left per request is the wait for the
+response, when it has not arrived yet.
 
 Neither side's cancellation exception crosses: a trio task cancelled because
 the run is shutting down reports a `RuntimeError` to asyncio, and an asyncio
@@ -43,6 +55,7 @@ caller still waiting.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
@@ -54,6 +67,15 @@ import trio
 from .._trio.client import in_trio_task
 
 T = TypeVar("T")
+
+#: Workers kept parked for the next calls; more than this many end instead.
+MAX_IDLE_WORKERS = 256
+
+# The context of the asyncio caller of the call a worker runs: asyncio tasks
+# started for it (`GuestRun.call_host`) run in a copy of it, as its own would.
+_CALLER_CONTEXT: contextvars.ContextVar[contextvars.Context | None] = contextvars.ContextVar(
+    "httpcore_caller_context", default=None
+)
 
 _RUNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GuestRun] = weakref.WeakKeyDictionary()
 
@@ -92,14 +114,32 @@ class RunEnded(RuntimeError):
 class _Call:
     """One asyncio → trio call: its future, its trio cancel scope, its end."""
 
-    __slots__ = ("cancel_requested", "done", "result", "scope", "value")
+    __slots__ = (
+        "args",
+        "cancel_requested",
+        "context",
+        "done",
+        "finished",
+        "fn",
+        "result",
+        "scope",
+        "value",
+    )
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, result: asyncio.Future[None], fn: Callable[..., Awaitable[Any]], args: Any
+    ) -> None:
+        self.fn: Any = fn  # both dropped once the call starts
+        self.args: Any = args
+        # The caller's context variables, for the asyncio code the call runs (hooks...).
+        self.context: contextvars.Context | None = contextvars.copy_context()
         # The value travels beside the future, so that once taken nothing holds it
         # (the loop's handle that resumes the caller keeps the future a while).
-        self.result: asyncio.Future[None] = loop.create_future()
+        self.result = result
         self.value: Any = None
-        self.done: asyncio.Future[None] = loop.create_future()
+        self.finished = False  # the trio task is over
+        # Made only for a caller cancelled while the trio task still runs, to wait on.
+        self.done: asyncio.Future[None] | None = None
         self.scope: trio.CancelScope | None = None
         self.cancel_requested = False
 
@@ -133,6 +173,9 @@ class GuestRun:
         self._ready: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
         self._guardian: asyncio.Task[None] | None = None
+        self._warmer: trio.lowlevel.Task | None = None  # while it sleeps
+        self._warm = False
+        self._idle: list[trio.lowlevel.Task] = []  # parked workers (see `_work`)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -182,6 +225,7 @@ class GuestRun:
         with self._main_scope:  # cancelled already if every client left meanwhile
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
+                nursery.start_soon(self._keep_warm_loop)
                 self._ready.set_result(None)
                 await trio.sleep_forever()
 
@@ -256,6 +300,35 @@ class GuestRun:
                 )
             raise
 
+    # -- keeping trio's next tick on the loop ------------------------------------
+
+    def keep_warm(self) -> None:
+        """Keep trio ticking through the loop's next turn (from a trio task).
+
+        Called when a trio task has just handed something to asyncio, which is
+        likely to call back into trio within that turn: trio then need not
+        block in its I/O thread and be woken out of it (two thread hops).
+        """
+        task = self._warmer
+        if task is None:  # it runs in this batch, or is scheduled for the next one
+            self._warm = True
+        else:
+            self._warmer = None
+            trio.lowlevel.reschedule(task)
+
+    async def _keep_warm_loop(self) -> None:
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            self._warmer = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        while True:
+            if self._warm:  # asked again since this task last ran (trio shuffles batches)
+                self._warm = False
+                await trio.lowlevel.cancel_shielded_checkpoint()
+                continue
+            self._warmer = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(abort)
+
     # -- crossing ------------------------------------------------------------------
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -266,13 +339,18 @@ class GuestRun:
         """
         if self.nursery is None or self.stopping:
             raise RunEnded("The AsyncClient for this call is closed (its trio run has ended)")
-        call = _Call(self.loop)
-        self.nursery.start_soon(self._run_call, call, fn, args)
+        call = _Call(self.loop.create_future(), fn, args)
+        if self._idle:
+            trio.lowlevel.reschedule(self._idle.pop(), outcome.Value(call))
+        else:
+            self.nursery.start_soon(self._work, call)
         try:
             await call.result
         except asyncio.CancelledError:
             call.cancel()
-            await wait_through_cancellation(call.done)
+            if not call.finished:
+                call.done = self.loop.create_future()
+                await wait_through_cancellation(call.done)
             lost = call.result
             if lost.done() and not lost.cancelled() and lost.exception() is None:
                 # The trio side had finished just before the cancellation landed.
@@ -282,15 +360,45 @@ class GuestRun:
         call.value = None
         return value
 
-    async def _run_call(self, call: _Call, fn: Callable[..., Awaitable[Any]], args: Any) -> None:
+    async def _work(self, call: _Call) -> None:
+        """A worker: runs calls one after another, parked in between.
+
+        A task per call would cost a spawn and a cancel scope each time. The
+        worker's scope is cancelled only for the call it runs, after which
+        the worker ends (its scope is spent); a worker also ends when the run
+        does, or when enough others are parked.
+        """
         with trio.CancelScope() as scope:
-            call.scope = scope
-            if call.cancel_requested:
-                scope.cancel()
-            result = await outcome.acapture(fn, *args)
+            while True:
+                call.scope = scope
+                if call.cancel_requested:
+                    scope.cancel()
+                await self._run_call(call)
+                if scope.cancel_called or len(self._idle) >= MAX_IDLE_WORKERS:
+                    return
+                call = await self._next_call()
+
+    async def _next_call(self) -> _Call:
+        task = trio.lowlevel.current_task()
+        self._idle.append(task)
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            self._idle.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        call: _Call = await trio.lowlevel.wait_task_rescheduled(abort)
+        return call
+
+    async def _run_call(self, call: _Call) -> None:
+        _CALLER_CONTEXT.set(call.context)
+        fn: Callable[..., Awaitable[Any]] = call.fn
+        args = call.args
+        call.fn = call.args = None  # a parked worker keeps nothing alive
+        result = await outcome.acapture(fn, *args)
+        _CALLER_CONTEXT.set(None)
         if isinstance(result, outcome.Error) and isinstance(result.error, trio.Cancelled):
             # Cancelled for the asyncio caller (who no longer waits), or because the
-            # run is ending; either way this task is over and nothing else needs it.
+            # run is ending; either way this call is over and nothing else needs it.
             result = outcome.Error(RunEnded("The event loop is shutting down"))
         elif call.result.cancelled():
             await _discard_in_trio(result)
@@ -298,14 +406,18 @@ class GuestRun:
             call.value = result.value
             result = outcome.Value(None)
         _complete(call.result, result)
-        _complete(call.done, outcome.Value(None))
+        call.finished = True
+        if call.done is not None:
+            call.done.set_result(None)
+        self.keep_warm()
 
     async def call_host(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """From a trio task: run ``await fn(*args)`` as an asyncio task, return its result.
 
         A trio cancellation cancels the asyncio task and waits for it to end.
         """
-        task = self.loop.create_task(fn(*args))
+        context = _CALLER_CONTEXT.get()
+        task = self.loop.create_task(fn(*args), context=None if context is None else context.copy())
         finished = trio.Event()
         task.add_done_callback(lambda _: finished.set())
         try:
