@@ -226,7 +226,9 @@ class AsyncClient(ClientBase):
         return await self._send(request, options)
 
     async def _send(self, request: Request, options: Mapping[str, Any]) -> AsyncResponse:
-        run = await self._ensure_started()
+        run = self._run
+        if run is None or self._closed or asyncio._get_running_loop() is not self._loop:
+            run = await self._ensure_started()  # the first request, or the wrong loop
         response = await run.call(self._engine._send, host_request(run, request), options)
         return adopt_response(run, response)
 

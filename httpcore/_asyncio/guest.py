@@ -394,18 +394,24 @@ class GuestRun:
         fn: Callable[..., Awaitable[Any]] = call.fn
         args = call.args
         call.fn = call.args = None  # a parked worker keeps nothing alive
-        result = await outcome.acapture(fn, *args)
-        _CALLER_CONTEXT.set(None)
-        if isinstance(result, outcome.Error) and isinstance(result.error, trio.Cancelled):
+        future = call.result  # cancelled if the caller stopped waiting
+        try:
+            value = await fn(*args)
+        except trio.Cancelled:
             # Cancelled for the asyncio caller (who no longer waits), or because the
             # run is ending; either way this call is over and nothing else needs it.
-            result = outcome.Error(RunEnded("The event loop is shutting down"))
-        elif call.result.cancelled():
-            await _discard_in_trio(result)
-        elif isinstance(result, outcome.Value):
-            call.value = result.value
-            result = outcome.Value(None)
-        _complete(call.result, result)
+            if not future.done():
+                future.set_exception(RunEnded("The event loop is shutting down"))
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if future.cancelled():
+                await _discard_in_trio(value)
+            else:
+                call.value = value
+                future.set_result(None)
+        _CALLER_CONTEXT.set(None)
         call.finished = True
         if call.done is not None:
             call.done.set_result(None)
@@ -447,13 +453,11 @@ def _complete(future: asyncio.Future[Any], result: outcome.Outcome[Any]) -> None
         future.set_result(result.value)
 
 
-async def _discard_in_trio(result: outcome.Outcome[Any]) -> None:
+async def _discard_in_trio(value: Any) -> None:
     """Close a streaming response that no caller will receive (its caller was cancelled)."""
-    if isinstance(result, outcome.Value):
-        value = result.value
-        if not getattr(value, "is_closed", True):
-            with trio.CancelScope(shield=True):
-                await value.close()
+    if not getattr(value, "is_closed", True):
+        with trio.CancelScope(shield=True):
+            await value.close()
 
 
 async def _discard(run: GuestRun, value: Any) -> None:
