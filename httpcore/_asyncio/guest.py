@@ -32,11 +32,12 @@ asyncio code gets in.
 What a crossing costs is trio's ticks. When trio has nothing to run, it
 waits for I/O in a helper thread, and waking it from there (for a new call,
 or for the I/O) costs two thread hops and a write to the loop's self-pipe.
-So when a call has handed its result to asyncio, a trio task stays runnable
-through the loop's next turn (`keep_warm`): an application that goes on
-with its next request within that turn finds trio's tick already scheduled
-on the loop, and the only thread hop left per request is the wait for the
-response, when it has not arrived yet.
+So when a worker has handed its result to asyncio, it stays runnable
+through the loop's next turn before it parks for good: an application that
+goes on with its next request within that turn finds trio's tick already
+scheduled on the loop (and that worker takes the call at once), so the only
+thread hop left per request is the wait for the response, when it has not
+arrived yet. A streaming body's pump does the same when it waits for room.
 
 Neither side's cancellation exception crosses: a trio task cancelled because
 the run is shutting down reports a `RuntimeError` to asyncio, and an asyncio
@@ -149,6 +150,17 @@ class _Call:
             self.scope.cancel()
 
 
+class _Worker:
+    """A trio task that runs calls (`GuestRun._work`), as the parked ones are listed."""
+
+    __slots__ = ("call", "task", "warm")
+
+    def __init__(self, task: trio.lowlevel.Task) -> None:
+        self.task = task
+        self.call: _Call | None = None  # the next call, given while it is parked
+        self.warm = False  # parked but still runnable, through the loop's next turn
+
+
 class ClientHandle:
     """What the guest run keeps for one client: started, stop, stopped."""
 
@@ -173,9 +185,7 @@ class GuestRun:
         self._ready: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
         self._guardian: asyncio.Task[None] | None = None
-        self._warmer: trio.lowlevel.Task | None = None  # while it sleeps
-        self._warm = False
-        self._idle: list[trio.lowlevel.Task] = []  # parked workers (see `_work`)
+        self._idle: list[_Worker] = []  # parked workers (see `_work`)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -225,7 +235,6 @@ class GuestRun:
         with self._main_scope:  # cancelled already if every client left meanwhile
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
-                nursery.start_soon(self._keep_warm_loop)
                 self._ready.set_result(None)
                 await trio.sleep_forever()
 
@@ -300,35 +309,6 @@ class GuestRun:
                 )
             raise
 
-    # -- keeping trio's next tick on the loop ------------------------------------
-
-    def keep_warm(self) -> None:
-        """Keep trio ticking through the loop's next turn (from a trio task).
-
-        Called when a trio task has just handed something to asyncio, which is
-        likely to call back into trio within that turn: trio then need not
-        block in its I/O thread and be woken out of it (two thread hops).
-        """
-        task = self._warmer
-        if task is None:  # it runs in this batch, or is scheduled for the next one
-            self._warm = True
-        else:
-            self._warmer = None
-            trio.lowlevel.reschedule(task)
-
-    async def _keep_warm_loop(self) -> None:
-        def abort(_: Any) -> trio.lowlevel.Abort:
-            self._warmer = None
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        while True:
-            if self._warm:  # asked again since this task last ran (trio shuffles batches)
-                self._warm = False
-                await trio.lowlevel.cancel_shielded_checkpoint()
-                continue
-            self._warmer = trio.lowlevel.current_task()
-            await trio.lowlevel.wait_task_rescheduled(abort)
-
     # -- crossing ------------------------------------------------------------------
 
     async def call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -341,7 +321,10 @@ class GuestRun:
             raise RunEnded("The AsyncClient for this call is closed (its trio run has ended)")
         call = _Call(self.loop.create_future(), fn, args)
         if self._idle:
-            trio.lowlevel.reschedule(self._idle.pop(), outcome.Value(call))
+            worker = self._idle.pop()
+            worker.call = call
+            if not worker.warm:  # a warm one is runnable already, and takes the call
+                trio.lowlevel.reschedule(worker.task)
         else:
             self.nursery.start_soon(self._work, call)
         try:
@@ -368,6 +351,7 @@ class GuestRun:
         the worker ends (its scope is spent); a worker also ends when the run
         does, or when enough others are parked.
         """
+        worker = _Worker(trio.lowlevel.current_task())
         with trio.CancelScope() as scope:
             while True:
                 call.scope = scope
@@ -376,17 +360,25 @@ class GuestRun:
                 await self._run_call(call)
                 if scope.cancel_called or len(self._idle) >= MAX_IDLE_WORKERS:
                     return
-                call = await self._next_call()
+                call = await self._next_call(worker)
 
-    async def _next_call(self) -> _Call:
-        task = trio.lowlevel.current_task()
-        self._idle.append(task)
+    async def _next_call(self, worker: _Worker) -> _Call:
+        # Parked, but runnable through the loop's next turn (see "What a crossing
+        # costs"): a call made within that turn finds trio's tick already scheduled.
+        worker.call = None
+        worker.warm = True
+        self._idle.append(worker)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        worker.warm = False
+        if worker.call is None:  # no call came: park until one does
 
-        def abort(_: Any) -> trio.lowlevel.Abort:
-            self._idle.remove(task)
-            return trio.lowlevel.Abort.SUCCEEDED
+            def abort(_: Any) -> trio.lowlevel.Abort:
+                self._idle.remove(worker)
+                return trio.lowlevel.Abort.SUCCEEDED
 
-        call: _Call = await trio.lowlevel.wait_task_rescheduled(abort)
+            await trio.lowlevel.wait_task_rescheduled(abort)
+        call = worker.call
+        assert call is not None, "a parked worker is woken with a call"
         return call
 
     async def _run_call(self, call: _Call) -> None:
@@ -415,7 +407,6 @@ class GuestRun:
         call.finished = True
         if call.done is not None:
             call.done.set_result(None)
-        self.keep_warm()
 
     async def call_host(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """From a trio task: run ``await fn(*args)`` as an asyncio task, return its result.

@@ -157,9 +157,14 @@ async def _pump(buffer: _Buffer, body: Any) -> None:
 async def _fill(buffer: _Buffer, body: Any) -> None:
     while True:
         if buffer.buffered >= READ_AHEAD:
-            buffer.room = trio.Event()
-            await buffer.room.wait()
-            buffer.room = None
+            # The application has just been woken, and will likely take a chunk
+            # within the loop's turn: staying runnable that long spares trio a
+            # round trip through its I/O thread (see guest.py).
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            if buffer.buffered >= READ_AHEAD:
+                buffer.room = trio.Event()
+                await buffer.room.wait()
+                buffer.room = None
             continue
         try:
             chunk = await body.__anext__()
