@@ -428,10 +428,10 @@ def test_calls_reuse_parked_workers_and_a_cancelled_one_ends(
             run_object = await client._ensure_started()
             await client.get(server.url + "/")
             assert len(run_object._idle) == 1
-            parked = run_object._idle[0]
+            parked = list(run_object._idle)
             await client.get(server.url + "/")
-            assert run_object._idle == [parked]  # the same worker served the next call
-            # Six at once: six workers; three stay parked, the others end.
+            assert list(run_object._idle) == parked  # the same worker served the next call
+            # Six at once: six workers; once calls stop, three stay parked, the others end.
             responses = await asyncio.gather(*(client.get(server.url + "/") for _ in range(6)))
             assert [r.status_code for r in responses] == [200] * 6
             assert len(run_object._idle) == 3

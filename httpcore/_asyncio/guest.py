@@ -69,8 +69,9 @@ from .._trio.client import in_trio_task
 
 T = TypeVar("T")
 
-#: Workers kept parked for the next calls; more than this many end instead.
-MAX_IDLE_WORKERS = 256
+#: Workers kept parked for the next calls once calls stop coming; beyond this
+#: many they end. (While calls keep coming, as many stay as are in use.)
+MAX_IDLE_WORKERS = 64
 
 # The context of the asyncio caller of the call a worker runs: asyncio tasks
 # started for it (`GuestRun.call_host`) run in a copy of it, as its own would.
@@ -185,7 +186,7 @@ class GuestRun:
         self._ready: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
         self._guardian: asyncio.Task[None] | None = None
-        self._idle: list[_Worker] = []  # parked workers (see `_work`)
+        self._idle: dict[_Worker, None] = {}  # parked workers, in order (see `_work`)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -321,7 +322,7 @@ class GuestRun:
             raise RunEnded("The AsyncClient for this call is closed (its trio run has ended)")
         call = _Call(self.loop.create_future(), fn, args)
         if self._idle:
-            worker = self._idle.pop()
+            worker, _ = self._idle.popitem()  # the last parked: the likeliest warm
             worker.call = call
             if not worker.warm:  # a warm one is runnable already, and takes the call
                 trio.lowlevel.reschedule(worker.task)
@@ -358,28 +359,33 @@ class GuestRun:
                 if call.cancel_requested:
                     scope.cancel()
                 await self._run_call(call)
-                if scope.cancel_called or len(self._idle) >= MAX_IDLE_WORKERS:
+                if scope.cancel_called:
                     return
-                call = await self._next_call(worker)
+                next_call = await self._next_call(worker)
+                if next_call is None:
+                    return
+                call = next_call
 
-    async def _next_call(self, worker: _Worker) -> _Call:
+    async def _next_call(self, worker: _Worker) -> _Call | None:
+        """The worker's next call; None if it should end (enough others are parked)."""
         # Parked, but runnable through the loop's next turn (see "What a crossing
         # costs"): a call made within that turn finds trio's tick already scheduled.
         worker.call = None
         worker.warm = True
-        self._idle.append(worker)
+        self._idle[worker] = None
         await trio.lowlevel.cancel_shielded_checkpoint()
         worker.warm = False
-        if worker.call is None:  # no call came: park until one does
+        if worker.call is None:  # no call came: park until one does, or end
+            if len(self._idle) > MAX_IDLE_WORKERS:
+                del self._idle[worker]
+                return None
 
             def abort(_: Any) -> trio.lowlevel.Abort:
-                self._idle.remove(worker)
+                del self._idle[worker]
                 return trio.lowlevel.Abort.SUCCEEDED
 
             await trio.lowlevel.wait_task_rescheduled(abort)
-        call = worker.call
-        assert call is not None, "a parked worker is woken with a call"
-        return call
+        return worker.call
 
     async def _run_call(self, call: _Call) -> None:
         _CALLER_CONTEXT.set(call.context)
