@@ -111,9 +111,7 @@ class AsyncClient(ClientBase):
             await self._current_run().call_host(_call_hook, hook, request)
 
     async def _response_hooks(self, response: AsyncResponse) -> None:
-        hooks = list(self._event_hooks["response"])
-        if not hooks:
-            return
+        hooks = list(self._event_hooks["response"])  # not empty: see `_Adapter`
         run = self._current_run()
         view = _hook_view(run, response)
         for hook in hooks:
