@@ -451,6 +451,38 @@ def test_calls_reuse_parked_workers_and_a_cancelled_one_ends(
     run(main())
 
 
+def test_a_late_cancellation_leaves_the_workers_next_call_alone(server: ServerThread) -> None:
+    """The caller of a finished call is cancelled after its worker took another call:
+    that other call goes on (the worker's scope is no longer the first call's)."""
+
+    async def main() -> None:
+        async with httpcore.AsyncClient() as client:
+            run_object = await client._ensure_started()
+            loop = asyncio.get_running_loop()
+            first: asyncio.Task[Any] | None = None
+            second: list[asyncio.Task[Any]] = []
+
+            async def slow() -> int:
+                await trio.sleep(0.05)
+                return 7
+
+            async def finish_then_cancel() -> int:
+                assert first is not None
+                # Ordered in the loop: the second call starts (taking this worker,
+                # which is still warm), then the first caller is cancelled.
+                second.append(loop.create_task(run_object.call(slow)))
+                loop.call_soon(first.cancel)
+                return 42
+
+            first = asyncio.ensure_future(run_object.call(finish_then_cancel))
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            assert await second[0] == 7
+            assert (await client.get(server.url + "/")).status_code == 200
+
+    run(main())
+
+
 _REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 

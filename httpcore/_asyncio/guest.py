@@ -147,7 +147,8 @@ class _Call:
 
     def cancel(self) -> None:
         self.cancel_requested = True
-        if self.scope is not None:
+        # Once finished, the scope is its worker's, which may run another call by now.
+        if self.scope is not None and not self.finished:
             self.scope.cancel()
 
 
