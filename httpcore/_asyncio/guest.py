@@ -38,6 +38,9 @@ goes on with its next request within that turn finds trio's tick already
 scheduled on the loop (and that worker takes the call at once), so the only
 thread hop left per request is the wait for the response, when it has not
 arrived yet. A streaming body's pump does the same when it waits for room.
+And when a call starts, a keeper task stays runnable for two turns: a fast
+server's answer is then often found by trio's own check for I/O, without
+the thread.
 
 Neither side's cancellation exception crosses: a trio task cancelled because
 the run is shutting down reports a `RuntimeError` to asyncio, and an asyncio
@@ -188,6 +191,7 @@ class GuestRun:
         self.finished: asyncio.Future[BaseException | None] = loop.create_future()
         self._guardian: asyncio.Task[None] | None = None
         self._idle: dict[_Worker, None] = {}  # parked workers, in order (see `_work`)
+        self._keeper: trio.lowlevel.Task | None = None  # while it sleeps (see `_keep_warm`)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -237,6 +241,7 @@ class GuestRun:
         with self._main_scope:  # cancelled already if every client left meanwhile
             async with trio.open_nursery() as nursery:
                 self.nursery = nursery
+                nursery.start_soon(self._keep_warm)
                 self._ready.set_result(None)
                 await trio.sleep_forever()
 
@@ -388,7 +393,31 @@ class GuestRun:
             await trio.lowlevel.wait_task_rescheduled(abort)
         return worker.call
 
+    async def _keep_warm(self) -> None:
+        """Stay runnable for two loop turns each time a call starts.
+
+        A call typically sends a request and then waits for the answer: if trio
+        went idle at once, it would wait in its I/O thread, and a fast server's
+        answer would cost the thread round trip. One turn later the answer is
+        often there already, found by trio's check for I/O without the thread.
+        (Measured on sequential small GETs to a local nginx: thread round trips
+        per request 0.9 without this, 0.6 with one turn, 0.3 with two.)
+        """
+
+        def abort(_: Any) -> trio.lowlevel.Abort:
+            self._keeper = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        while True:
+            self._keeper = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(abort)
+            await trio.lowlevel.cancel_shielded_checkpoint()  # and one turn more
+
     async def _run_call(self, call: _Call) -> None:
+        keeper = self._keeper
+        if keeper is not None:
+            self._keeper = None
+            trio.lowlevel.reschedule(keeper)
         _CALLER_CONTEXT.set(call.context)
         fn: Callable[..., Awaitable[Any]] = call.fn
         args = call.args
