@@ -187,3 +187,29 @@ async def test_tls_inside_our_tls(
         with trio.fail_after(3):
             await inner.aclose()
         assert outer.is_closed
+
+
+async def test_tls_reads_of_exactly_the_size_asked_and_a_clean_close(
+    server_context: ssl.SSLContext, client_ssl_context: ssl.SSLContext
+) -> None:
+    """A read that decrypts all it asked for returns at once; close_notify is the end."""
+    sent = bytes(range(256)) * 64  # 16 KiB in one TLS record
+
+    async def handler(tcp: trio.SocketStream) -> None:
+        stream = await tls_handshake(tcp, server_context)
+        await stream.send_all(sent)
+        await stream.aclose()  # with close_notify
+
+    async with raw_server(handler) as url:
+        port = int(url.rsplit(":", 1)[1])
+        stream = await NetworkStream.connect(
+            "127.0.0.1", port, ssl_context=client_ssl_context, timeout=5
+        )
+        received = b""
+        while len(received) < len(sent):
+            chunk = await stream.read(5, max_bytes=1000)
+            assert chunk and len(chunk) <= 1000
+            received += chunk
+        assert received == sent
+        assert await stream.read(5) == b""
+        await stream.aclose()
