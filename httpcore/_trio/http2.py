@@ -1,40 +1,51 @@
-"""One HTTP/2 connection, driven by h2: a reader task and per-stream channels.
+"""One HTTP/2 connection, driven by h2: a reader task and per-stream buffers.
 
 Theory of operation
 -------------------
 *Who reads.* Exactly one task: the connection's reader, started with
-``nursery.start`` in the client's nursery. It reads the socket, feeds h2, and
-routes every stream event into that stream's memory channel with
-``send_nowait``; it never waits on a stream's consumer, so one slow consumer
-cannot stall SETTINGS, PING or the other streams. ``nursery.start`` returns
-once the server's SETTINGS have arrived, so the stream limit is known before
-the first request.
+``nursery.start`` in the client's nursery. It reads the socket in large
+chunks, feeds h2, and appends every stream event to that stream's buffer (a
+deque), waking the stream's consumer if it is parked; it never waits on a
+consumer, so one slow consumer cannot stall SETTINGS, PING or the other
+streams. ``nursery.start`` returns once the server's SETTINGS have arrived,
+so the stream limit is known before the first request.
 
-*Who writes.* Any task, through `_flush()`: under one lock, take all bytes h2
-has queued and send them. Bytes leave h2 only under the lock, so frames go
-out in the order h2 produced them; the write is shielded from cancellation
-(and bounded by the write timeout) so a frame is never cut in half.
+*Who writes.* Any task, through `_flush()`: one writer at a time takes all
+the bytes h2 has queued and sends them, and goes on until h2 has nothing
+left. A task that queues frames while another writes leaves them to that
+writer, so the frames of every stream opened in one scheduler turn leave in
+one send. The write is shielded from cancellation (and bounded by the write
+timeout) so a frame is never cut in half; a write that fails or is cut short
+fails the connection, which reaches every stream whose frames were pending.
 
 *Flow control bounds memory.* DATA is not acknowledged when it arrives: a
-stream's consumer acknowledges each chunk's ``flow_controlled_length`` (padding
-included) as it takes it from the channel, and sends the WINDOW_UPDATE h2
-then queues. A slow consumer therefore holds at most its stream window
-(`STREAM_WINDOW`) while other streams keep flowing. A stream abandoned with
+stream's consumer returns the credit of what it takes (``flow_controlled_length``,
+padding included), in batches: the stream's window once half of it is consumed
+(never for a stream whose END_STREAM has arrived: it takes no more data), the
+connection's every `CONNECTION_ACK` bytes. A slow consumer therefore holds at
+most its stream window (`STREAM_WINDOW`), and all streams together at most the
+connection window, while other streams keep flowing. A stream abandoned with
 data still buffered (closed early, cancelled, failed) returns that credit at
-once, resets the stream with CANCEL, and any DATA still in flight for it is
-acknowledged by the reader as it arrives. A response garbage-collected before
-it was closed is abandoned the same way, from the trio loop, and a task in the
-client's nursery sends the reset.
+once, resets the stream with CANCEL, and h2 returns the credit of any DATA
+still in flight for it. A response garbage-collected before it was closed is
+abandoned the same way, from the trio loop, and a task in the client's
+nursery sends the reset.
+
+*Header checks.* h2's own header validation and normalisation are off (they
+cost more than the rest of a small request): we build request headers from
+`Headers`, which has already checked them, and check each response head with
+`_check_head`, in the stream's own task, so a malformed head fails its
+stream (reset with PROTOCOL_ERROR) as RFC 9113 §8.1.1 asks.
 
 Request bodies are sent within the peer's window: a sender waits on an event
 the reader sets on every WINDOW_UPDATE or SETTINGS change, never buffering.
 
 *Timeouts* are enforced by the request's own task: the write timeout on each
-flush and each wait for window, the read timeout on each wait on its channel.
+flush and each wait for window, the read timeout on each wait for its buffer.
 The reader has none: an idle connection lives until keep-alive expiry.
 
 *Failure.* Any error in the reader (EOF, reset, protocol error) is stored,
-pushed into every open stream's channel, marks the connection closed, and
+pushed into every open stream's buffer, marks the connection closed, and
 the task returns normally: nothing escapes into the client's nursery. On
 GOAWAY, streams above ``last_stream_id`` fail with `StreamRefused` (the pool
 retries them on another connection), lower ones finish, and no new stream
@@ -46,6 +57,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import re
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +69,7 @@ import h2.exceptions
 import h2.settings
 import trio
 from h2.errors import ErrorCodes
+from hpack import NeverIndexedHeaderTuple
 
 from .._core.config import TimeoutConfig
 from .._core.exceptions import (
@@ -72,23 +86,88 @@ from .._core.models import AsyncResponse, Request
 from .network import CLOSE_TIMEOUT, NetworkStream, ResponseBody, _deadline
 
 MAX_HEADER_LIST_SIZE = 100 * 1024
+# Each stream may have this much unread data in flight; all streams together
+# at most `CONNECTION_WINDOW`. A stream's window is replenished once half of
+# it has been consumed: one WINDOW_UPDATE per half window, not per frame.
 STREAM_WINDOW = 1 << 20
-# Consumed data is acknowledged in batches of this much (or at once when the
-# consumer has caught up): acknowledging every small DATA frame makes h2 answer
-# each with a WINDOW_UPDATE, and the server then sends one frame per update.
-ACK_BATCH = 128 * 1024
+CONNECTION_WINDOW = 16 << 20
+# Consumed data is credited to the connection in batches of this much: far
+# from the window's end (no stall), and a frame per MiB rather than per read.
+CONNECTION_ACK = 1 << 20
+# The largest frame we accept (RFC 9113 allows up to 16 MiB): servers that
+# honour it send fewer frames; memory stays bounded by the windows.
+MAX_FRAME_SIZE = 1 << 20
 # At most this much body is handed to the consumer in one chunk.
 MAX_BATCH = 256 * 1024
-CONNECTION_WINDOW = 16 << 20
 READ_SIZE = 256 * 1024
 # Never more streams at once than this, whatever the server allows.
 MAX_STREAMS_CAP = 1000
 # Stop opening streams well before the 31-bit stream id space runs out.
 LAST_STREAM_ID = (1 << 31) - 1000
 _IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
+# Request headers that HTTP/2 forbids (RFC 9113 §8.2.2); Host becomes :authority.
 _CONNECTION_SPECIFIC = frozenset(
     (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
 )
+# Kept out of the HPACK compression context (a guessed secret would compress well).
+_SECRET = frozenset((b"authorization", b"proxy-authorization"))
+
+# h2's header validation is off (see `_check_head`); these are its rules for a
+# response (RFC 9113 §8.2.1, §8.2.2, §8.3.2) as one check per header.
+# A field name: no byte in 0x00-0x20, A-Z, ':' or 0x7f-0xff, and not empty.
+_VALID_NAME = re.compile(rb"[\x21-\x39\x3b-\x40\x5b-\x7e]+")
+# A field value: no NUL, CR or LF, and no whitespace at either end.
+_INVALID_VALUE = re.compile(rb"[\x00\r\n]|\A[ \t]|[ \t]\Z")
+_FORBIDDEN_IN_RESPONSE = frozenset(
+    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade")
+)
+# Names seen valid (servers send the same few names over and over); bounded.
+_GOOD_NAMES: set[bytes] = set()
+_GOOD_NAMES_MAX = 512
+
+
+def _check_name(name: bytes) -> None:
+    if _VALID_NAME.fullmatch(name) is None:
+        raise RemoteProtocolError(f"Invalid HTTP/2 header name {name!r} from the server")
+    if name in _FORBIDDEN_IN_RESPONSE:
+        raise RemoteProtocolError(f"Connection-specific header {name!r} in an HTTP/2 response")
+    if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
+        _GOOD_NAMES.clear()
+    _GOOD_NAMES.add(name)
+
+
+def _check_head(headers: list[tuple[bytes, bytes]]) -> int:
+    """Check a response head as h2 would (and its :status); return the status code.
+
+    Raises `RemoteProtocolError` naming the fault.
+    """
+    if not headers or headers[0][0] != b":status":
+        raise RemoteProtocolError("HTTP/2 response without a :status pseudo-header first")
+    status = headers[0][1]
+    if not (len(status) == 3 and status.isdigit() and b"100" <= status <= b"599"):
+        raise RemoteProtocolError(f"Invalid :status {status!r} (not 100-599)")
+    _check_fields(headers, 1)
+    return int(status)
+
+
+def _check_fields(headers: list[tuple[bytes, bytes]], start: int) -> None:
+    """Check regular fields from `start` on: a pseudo-header there is malformed too."""
+    good = _GOOD_NAMES
+    invalid_value = _INVALID_VALUE.search
+    for index in range(start, len(headers)):
+        name, value = headers[index]
+        if name not in good:
+            if name[:1] == b":":
+                raise RemoteProtocolError(
+                    f"Unexpected pseudo-header {name!r} in an HTTP/2 response"
+                )
+            _check_name(name)
+        if value and invalid_value(value) is not None:
+            raise RemoteProtocolError(
+                f"Invalid value for HTTP/2 header {name.decode('latin-1')!r}: {value!r}"
+            )
+        if name == b"te" and value.lower() != b"trailers":
+            raise RemoteProtocolError(f"Invalid value for the te header: {value!r}")
 
 
 # h2 closes its connection state machine as soon as a GOAWAY arrives
@@ -131,19 +210,52 @@ def _unwrap(item: Any) -> Any:
     return item
 
 
+def _wake(stream: _Stream) -> None:
+    task = stream.waiter
+    if task is not None:
+        stream.waiter = None
+        trio.lowlevel.reschedule(task)
+
+
 class _Stream:
-    __slots__ = ("buffered", "ended", "receive", "reset", "send", "unacked")
+    __slots__ = ("buffered", "ended", "items", "remote_closed", "reset", "unacked", "waiter")
 
     def __init__(self) -> None:
-        self.send, self.receive = trio.open_memory_channel[Any](math.inf)
+        # What the reader routed here and the consumer has not taken yet: h2
+        # events, or an exception that fails the stream.
+        self.items: deque[Any] = deque()
+        # The consumer's task while it waits for `items`.
+        self.waiter: trio.lowlevel.Task | None = None
         # Flow-controlled bytes routed here and not yet taken: bounded by the window.
         self.buffered = 0
-        # Flow-controlled bytes consumed but not yet acknowledged (< ACK_BATCH).
+        # Flow-controlled bytes consumed but not yet returned to the stream's window.
         self.unacked = 0
-        # END_STREAM was taken from the channel (its data may still be returned first).
+        # END_STREAM was taken from `items` (its data may still be returned first).
         self.ended = False
+        # END_STREAM or RST_STREAM has arrived: the stream's window is h2's no more.
+        self.remote_closed = False
         # The server reset the stream: stop sending (it may have answered early).
         self.reset = False
+
+
+def _abort(stream: _Stream) -> Callable[[Any], trio.lowlevel.Abort]:
+    def abort(raise_cancel: Any) -> trio.lowlevel.Abort:
+        stream.waiter = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    return abort
+
+
+_STREAM_EVENTS = frozenset(
+    (
+        h2.events.DataReceived,
+        h2.events.ResponseReceived,
+        h2.events.StreamEnded,
+        h2.events.StreamReset,
+    )
+)
+_BODY_EVENTS = frozenset((h2.events.DataReceived, h2.events.StreamEnded))
+_CHECKED_EVENTS = frozenset((h2.events.TrailersReceived, h2.events.InformationalResponseReceived))
 
 
 class HTTP2Connection:
@@ -165,7 +277,19 @@ class HTTP2Connection:
         self._keepalive_expiry = keepalive_expiry
         self._write_timeout = write_timeout
         self._tls_version, self._tls_cipher = stream.tls_info
-        config = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        config = h2.config.H2Configuration(
+            client_side=True,
+            header_encoding=None,
+            # Request headers come from `Headers` (names are tokens, values
+            # stripped, no control characters); `_open_stream` lowercases the
+            # names, drops connection-specific fields and marks secrets.
+            validate_outbound_headers=False,
+            normalize_outbound_headers=False,
+            # Responses are checked by `_check_head`, in the stream's task; the
+            # only inbound normalisation is joining Cookie fields (a request header).
+            validate_inbound_headers=False,
+            normalize_inbound_headers=False,
+        )
         self._h2 = h2.connection.H2Connection(config=config)
         self._h2.state_machine._transitions = _TRANSITIONS
         self._h2.local_settings = h2.settings.Settings(
@@ -175,13 +299,20 @@ class HTTP2Connection:
                 h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
                 h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_SIZE,
                 h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+                h2.settings.SettingCodes.MAX_FRAME_SIZE: MAX_FRAME_SIZE,
             },
         )
         # h2 applies our header-list limit only once the server acknowledges our
         # SETTINGS; enforce it from the first frame.
         self._h2.decoder.max_header_list_size = MAX_HEADER_LIST_SIZE
+        # Nor does it apply an initial MAX_FRAME_SIZE to what it accepts.
+        self._h2.max_inbound_frame_size = MAX_FRAME_SIZE
         self._streams: dict[int, _Stream] = {}
-        self._write_lock = trio.Lock()
+        # Consumed bytes not yet returned to the connection window (< CONNECTION_ACK).
+        self._connection_unacked = 0
+        self._writing = False
+        # Set when the write under way ends (a new one per write).
+        self._write_done = trio.Event()
         self._window_changed = trio.Event()
         # Set (and replaced) when a stream ends or the server's stream limit changes.
         self._slots_changed = trio.Event()
@@ -238,7 +369,7 @@ class HTTP2Connection:
                 trio.move_on_after(CLOSE_TIMEOUT, shield=True),
                 contextlib.suppress(TransportError),
             ):
-                await self._flush(CLOSE_TIMEOUT)
+                await self._flush_own(CLOSE_TIMEOUT)
         self.close_nowait()
 
     # -- setup and the reader task ---------------------------------------------------
@@ -281,32 +412,32 @@ class HTTP2Connection:
                 trio.move_on_after(CLOSE_TIMEOUT, shield=True),
                 contextlib.suppress(TransportError),
             ):
-                await self._flush(CLOSE_TIMEOUT)
+                await self._flush_own(CLOSE_TIMEOUT)
             raise RemoteProtocolError(f"HTTP/2 protocol error: {exc}") from exc
+        route = self._route
         for event in events:
-            self._route(event)
-        await self._flush(self._write_timeout)
+            route(event)
+        # Usually nothing to send: PING and SETTINGS acknowledgements only.
+        if self._h2._data_to_send:
+            await self._flush(self._write_timeout)
 
     def _route(self, event: h2.events.Event) -> None:
-        if isinstance(
-            event,
-            (
-                h2.events.ResponseReceived,
-                h2.events.DataReceived,
-                h2.events.StreamEnded,
-                h2.events.StreamReset,
-            ),
-        ):
+        kind = type(event)
+        if kind in _STREAM_EVENTS:
             # Every such event is for a stream we track: h2 emits none for a stream
             # we reset (and returns the credit of DATA still arriving for it itself).
-            stream = self._streams[event.stream_id]
-            if isinstance(event, h2.events.DataReceived):
-                stream.buffered += event.flow_controlled_length
-            elif isinstance(event, h2.events.StreamReset):
-                stream.reset = True
+            stream = self._streams[event.stream_id]  # type: ignore[attr-defined]
+            if kind is h2.events.DataReceived:
+                stream.buffered += event.flow_controlled_length  # type: ignore[attr-defined]
+            elif kind is h2.events.StreamEnded:
+                stream.remote_closed = True
+            elif kind is h2.events.StreamReset:
+                stream.remote_closed = stream.reset = True
                 self._wake_senders()  # a sender waiting for window on it must stop
-            stream.send.send_nowait(event)
-        elif isinstance(event, h2.events.RemoteSettingsChanged):
+            stream.items.append(event)
+            if stream.waiter is not None:
+                _wake(stream)
+        elif kind is h2.events.RemoteSettingsChanged:
             self._settings_received = True
             limit = self._h2.remote_settings.max_concurrent_streams
             self.max_streams = min(limit, MAX_STREAMS_CAP)  # 0: no stream for now
@@ -314,20 +445,32 @@ class HTTP2Connection:
             self._wake_slot_waiters()
             if self._started:
                 self._on_release(self)  # more (or fewer) streams: let waiters look again
-        elif isinstance(event, h2.events.WindowUpdated):
+        elif kind is h2.events.WindowUpdated:
             self._wake_senders()
-        elif isinstance(event, h2.events.ConnectionTerminated):
-            self._on_goaway(event.last_stream_id or 0)
-        # Other events need nothing: h2 answers PINGs and SETTINGS itself, and
-        # 1xx responses and trailers carry nothing the response exposes.
+        elif kind is h2.events.ConnectionTerminated:
+            self._on_goaway(event.last_stream_id or 0)  # type: ignore[attr-defined]
+        elif kind in _CHECKED_EVENTS:
+            # Not exposed (1xx responses, trailers), but a malformed block still
+            # makes the stream malformed.
+            stream = self._streams[event.stream_id]  # type: ignore[attr-defined]
+            try:
+                if kind is h2.events.TrailersReceived:
+                    _check_fields(event.headers, 0)  # type: ignore[attr-defined]
+                else:
+                    _check_head(event.headers)  # type: ignore[attr-defined]
+            except RemoteProtocolError as exc:
+                stream.items.append(exc)
+                _wake(stream)
+        # Other events need nothing: h2 answers PINGs and SETTINGS itself.
 
     def _on_goaway(self, last_stream_id: int) -> None:
         self._goaway = True
         for stream_id, stream in self._streams.items():
             if stream_id > last_stream_id:
-                stream.send.send_nowait(
+                stream.items.append(
                     StreamRefused("The server is going away and did not process this request")
                 )
+                _wake(stream)
         if self.active_streams == 0:
             self._fail(ReadError("The server closed the connection (GOAWAY)"))
         else:
@@ -348,7 +491,8 @@ class HTTP2Connection:
         self.is_closed = True
         self._error = error
         for stream in self._streams.values():
-            stream.send.send_nowait(error)
+            stream.items.append(error)
+            _wake(stream)
         self._stream.close_nowait()
         self._wake_senders()
         self._wake_slot_waiters()
@@ -357,32 +501,51 @@ class HTTP2Connection:
     # -- the one write path ----------------------------------------------------------
 
     async def _flush(self, timeout: float | None) -> None:
-        # Most calls (after each DATA acknowledgement, after each read) find
-        # nothing queued: h2 batches WINDOW_UPDATEs. Skip the lock then.
-        if not self._h2._data_to_send:
+        """Send what h2 has queued: now, or by the task already writing.
+
+        A task that finds a write under way leaves its frames to that writer,
+        which sends until h2 has nothing left; if that write fails, the
+        connection fails, and so does every stream that had frames pending.
+        """
+        if self._writing or not self._h2._data_to_send:
             return
-        async with self._write_lock:
-            data = self._h2.data_to_send()
-            if not data:
-                return
-            if self.is_closed:
-                assert self._error is not None
-                raise _fresh(self._error)
-            # Shielded so that a cancelled task never leaves half a frame behind;
-            # the write timeout still bounds it.
-            with trio.CancelScope(shield=timeout is not None):
-                try:
-                    await self._stream.write(data, timeout)
-                except Exception as exc:
-                    self._fail(exc)
-                    raise
+        if self.is_closed:
+            assert self._error is not None
+            raise _fresh(self._error)
+        self._writing = True
+        self._write_done = trio.Event()
+        try:
+            # One turn of the scheduler first: the other tasks woken in this
+            # turn queue their frames too, and all of them leave in one send.
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            while data := self._h2.data_to_send():
+                if self.is_closed:
+                    assert self._error is not None
+                    raise _fresh(self._error)
+                # Shielded so that a cancelled task never leaves half a frame
+                # behind; the write timeout still bounds it.
+                with trio.CancelScope(shield=timeout is not None):
+                    try:
+                        await self._stream.write(data, timeout)
+                    except BaseException as exc:
+                        # Cut short (or cancelled, with no timeout to bound it):
+                        # what reached the socket is unknown, the connection is dead.
+                        self._fail(
+                            exc
+                            if isinstance(exc, Exception)
+                            else ReadError("A write to the connection was cancelled")
+                        )
+                        raise
+        finally:
+            self._writing = False
+            self._write_done.set()
 
     # -- one request -----------------------------------------------------------------
 
     async def handle_request(self, request: Request, timeout: TimeoutConfig) -> AsyncResponse:
         """Open a stream, send `request` on it and read the response head.
 
-        The body streams afterwards, each chunk acknowledged as it is taken.
+        The body streams afterwards, each chunk's credit returned as it is taken.
         Any error or cancellation resets this stream only.
         """
         self.requests_handled += 1
@@ -394,16 +557,13 @@ class HTTP2Connection:
             if request.body.content != b"":
                 await self._send_body(stream_id, request, timeout)
             event = await self._receive_head(stream_id, timeout)
-            # h2 has validated the head: ":status" first, and no other pseudo-header.
             headers = event.headers
-            status = headers[0][1]
-            if not (len(status) == 3 and status.isdigit() and b"100" <= status <= b"599"):
-                raise RemoteProtocolError(f"Invalid :status {status!r} (not 100-599)")
+            status = _check_head(headers)
         except BaseException:
             await self._abandon(stream_id)
             raise
         response = AsyncResponse(
-            int(status),
+            status,
             headers=Headers._from_trusted_raw(headers[1:]),
             content=ResponseBody(
                 functools.partial(self.receive_body_chunk, stream_id, timeout),
@@ -446,21 +606,29 @@ class HTTP2Connection:
 
     def _open_stream(self, request: Request) -> int:
         url = request.url
+        method = request.method
+        if method == "CONNECT":
+            # A CONNECT request over HTTP/2 has no :scheme or :path (RFC 9113 §8.5):
+            # a tunnel, which this client opens over HTTP/1.1 only.
+            raise LocalProtocolError("Cannot send a CONNECT request over HTTP/2")
         authority = url.raw_host_header.encode("ascii")
-        headers: list[tuple[bytes, bytes]] = []
-        for name, value in request.headers.raw:
-            lowered = name.lower()
-            if lowered in _CONNECTION_SPECIFIC or (lowered == b"te" and value != b"trailers"):
-                if lowered == b"host":
-                    authority = value  # encoded as every other header value
-                continue
-            headers.append((lowered, value))
-        headers[:0] = [
-            (b":method", request.method.encode("ascii")),
+        headers: list[tuple[bytes, bytes]] = [
+            (b":method", method.encode("ascii")),
             (b":authority", authority),
             (b":scheme", url.scheme.encode("ascii")),
             (b":path", url.full_path.encode("ascii")),
         ]
+        append = headers.append
+        for name, value in request.headers.raw:
+            lowered = name.lower()
+            if lowered in _CONNECTION_SPECIFIC:
+                if lowered == b"host":
+                    headers[1] = (b":authority", value)  # encoded as every other header value
+            elif lowered in _SECRET or (lowered == b"cookie" and len(value) < 20):
+                # As h2 would: credentials, and short cookies, are never indexed.
+                append(NeverIndexedHeaderTuple(lowered, value))
+            elif lowered != b"te" or value == b"trailers":
+                append((lowered, value))
         end_stream = request.body.content == b""
         stream_id = self._h2.get_next_available_stream_id()
         try:
@@ -480,7 +648,7 @@ class HTTP2Connection:
             view = memoryview(chunk)
             while view:
                 if stream.reset:
-                    return  # the server stopped us: its answer (or the reset) is in the channel
+                    return  # the server stopped us: its answer (or the reset) is in `items`
                 window = min(
                     self._h2.local_flow_control_window(stream_id),
                     self._h2.max_outbound_frame_size,
@@ -490,79 +658,109 @@ class HTTP2Connection:
                     continue
                 self._h2.send_data(stream_id, bytes(view[:window]))
                 view = view[window:]
-                await self._flush(timeout.write_timeout)
+                await self._flush_own(timeout.write_timeout)
         # ProtocolError: the server reset the stream during the last write.
         with contextlib.suppress(h2.exceptions.ProtocolError):
             self._h2.end_stream(stream_id)
         await self._flush(timeout.write_timeout)
 
+    async def _flush_own(self, timeout: float | None) -> None:
+        """`_flush`, but wait for a write under way first: a body never piles up in h2."""
+        while self._writing:
+            await self._wait_for(self._write_done, timeout, "sending the request body")
+        await self._flush(timeout)
+
     async def _wait_for_window(self, timeout: float | None) -> None:
-        changed = self._window_changed
-        with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
-            await changed.wait()
-        if scope.cancelled_caught:
-            raise WriteTimeout("The server gave no flow-control window in time")
+        await self._wait_for(self._window_changed, timeout, "flow-control window")
         if self._error is not None:
             raise _fresh(self._error)
 
-    async def _next_event(self, stream_id: int, deadline: float) -> Any:
-        stream = self._streams[stream_id]
-        # A bare CancelScope rather than trio.fail_after: this runs for every wait.
-        with trio.CancelScope(deadline=deadline) as scope:
-            item = await stream.receive.receive()
+    async def _wait_for(self, event: trio.Event, timeout: float | None, what: str) -> None:
+        with trio.move_on_after(math.inf if timeout is None else timeout) as scope:
+            await event.wait()
         if scope.cancelled_caught:
-            raise ReadTimeout("The server sent nothing on this stream in time")
-        return _unwrap(item)
+            raise WriteTimeout(f"The server gave no {what} in time")
+
+    async def _next_item(self, stream: _Stream, deadline: float) -> Any:
+        """The next routed item, waiting for it until `deadline` (then `ReadTimeout`)."""
+        if not stream.items:
+            stream.waiter = trio.lowlevel.current_task()
+            # A bare CancelScope rather than trio.fail_after: this runs for every wait.
+            with trio.CancelScope(deadline=deadline) as scope:
+                await trio.lowlevel.wait_task_rescheduled(_abort(stream))
+            if scope.cancelled_caught:
+                raise ReadTimeout("The server sent nothing on this stream in time")
+        return _unwrap(stream.items.popleft())
 
     async def _receive_head(self, stream_id: int, timeout: TimeoutConfig) -> Any:
-        item = await self._next_event(stream_id, _deadline(timeout.read_timeout))
+        item = await self._next_item(self._streams[stream_id], _deadline(timeout.read_timeout))
         # h2 refuses DATA before HEADERS, and END_STREAM arrives after the head.
-        assert isinstance(item, h2.events.ResponseReceived)
+        assert type(item) is h2.events.ResponseReceived
         return item
 
     async def receive_body_chunk(self, stream_id: int, timeout: TimeoutConfig) -> bytes | None:
-        """The next chunk of a body, acknowledged as it is taken; None at the end.
+        """The next chunk of a body, its credit returned as it is taken; None at the end.
 
         Takes every DATA frame already waiting (up to `MAX_BATCH` bytes) at once:
         a task switch per small frame would cost more than the frame itself.
         """
         stream = self._streams[stream_id]
+        items = stream.items
         # One deadline for the whole call: frames without data (empty DATA) do not
         # extend it, only data handed to the caller does.
         deadline = _deadline(timeout.read_timeout)
         while not stream.ended:
-            item = await self._next_event(stream_id, deadline)
+            item = await self._next_item(stream, deadline)
             chunks: list[bytes] = []
             consumed = 0
             while True:
-                if isinstance(item, h2.events.StreamEnded):
+                if type(item) is h2.events.StreamEnded:
                     stream.ended = True
                     break
                 # Otherwise DATA: a repeated HEADERS is trailers, which are not routed.
                 consumed += item.flow_controlled_length
                 if item.data:
                     chunks.append(item.data)
-                if consumed >= MAX_BATCH:
+                # A failure waiting behind the data is raised by the next call.
+                if consumed >= MAX_BATCH or not items or type(items[0]) not in _BODY_EVENTS:
                     break
-                try:
-                    item = _unwrap(stream.receive.receive_nowait())
-                except trio.WouldBlock:
-                    break
-            stream.buffered -= consumed
-            stream.unacked += consumed
-            if stream.unacked >= ACK_BATCH or (stream.unacked and not stream.buffered):
-                self._h2.acknowledge_received_data(stream.unacked, stream_id)
-                stream.unacked = 0
+                item = items.popleft()
+            if consumed and self._credit(stream, stream_id, consumed):
                 await self._flush(self._write_timeout)
             if chunks:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._end_stream(stream_id)
         return None
 
+    def _credit(self, stream: _Stream, stream_id: int, consumed: int) -> bool:
+        """Return the credit of `consumed` bytes in batches; True if a WINDOW_UPDATE is queued."""
+        stream.buffered -= consumed
+        queued = False
+        if not stream.remote_closed:
+            # A stream that has ended takes no more data: its window stays as is.
+            stream.unacked += consumed
+            if stream.unacked >= STREAM_WINDOW // 2:
+                self._increment_window(stream.unacked, stream_id)
+                stream.unacked = 0
+                queued = True
+        return self._credit_connection(consumed) or queued
+
+    def _credit_connection(self, consumed: int) -> bool:
+        self._connection_unacked += consumed
+        if self._connection_unacked < CONNECTION_ACK:
+            return False
+        self._increment_window(self._connection_unacked, None)
+        self._connection_unacked = 0
+        return True
+
+    def _increment_window(self, increment: int, stream_id: int | None) -> None:
+        # ProtocolError: h2 has closed the connection's state (it sent a GOAWAY on
+        # an error, or we did in `aclose`): no credit matters any more.
+        with contextlib.suppress(h2.exceptions.ProtocolError):
+            self._h2.increment_flow_control_window(increment, stream_id=stream_id)
+
     def _end_stream(self, stream_id: int) -> None:
         """The stream is done: free its slot; a GOAWAY'd connection closes with its last stream."""
-        # A stream that ended normally has acknowledged all it consumed (its last
-        # batch found nothing buffered); `_abandon` returns the credit of the rest.
         del self._streams[stream_id]
         self._release_slot()
 
@@ -586,18 +784,14 @@ class HTTP2Connection:
     def _abandon_nowait(self, stream_id: int) -> bool:
         """`_abandon` up to the flush; True if a RST_STREAM now waits to be sent."""
         stream = self._streams[stream_id]
-        credit = stream.unacked
-        while True:
-            try:
-                item = stream.receive.receive_nowait()
-            except trio.WouldBlock:
-                break
-            if isinstance(item, h2.events.DataReceived):
+        # What is still buffered goes back to the connection window (the stream's
+        # own window no longer matters: it is reset, or has ended).
+        credit = 0
+        for item in stream.items:
+            if type(item) is h2.events.DataReceived:
                 credit += item.flow_controlled_length
-        if credit:
-            # The connection-level credit of what was consumed or buffered (h2 sends
-            # it with the next write).
-            self._h2.acknowledge_received_data(credit, stream_id)
+        stream.items.clear()
+        self._credit_connection(credit)
         self._end_stream(stream_id)
         if self.is_closed:
             return False
@@ -616,8 +810,6 @@ class HTTP2Connection:
             self._nursery.start_soon(self._flush_quietly)
 
     async def _flush_quietly(self) -> None:
-        if self._write_lock.locked():
-            return  # a write is under way (maybe stuck): the next flush sends the reset
         # TransportError: the connection failed, and `_fail` has told everyone.
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True), contextlib.suppress(TransportError):
             await self._flush(self._write_timeout)
