@@ -70,6 +70,7 @@ import h2.settings
 import trio
 from h2.errors import ErrorCodes
 from hpack import NeverIndexedHeaderTuple
+from hyperframe.frame import DataFrame, Frame
 
 from .._core.config import TimeoutConfig
 from .._core.exceptions import (
@@ -184,6 +185,32 @@ _TRANSITIONS = {
 }
 
 
+class _DataFrame(DataFrame):
+    """A received DATA frame whose repr does not format its payload."""
+
+    def __repr__(self) -> str:
+        return f"DataFrame(stream_id={self.stream_id}, length={len(self.data)})"
+
+
+class _H2Connection(h2.connection.H2Connection):
+    """h2's connection, minus the cost of a log line that nothing reads.
+
+    h2 formats every received frame for a trace log even when logging is off,
+    and a DATA frame's repr copies and hex-encodes its whole payload: a fifth
+    of a download's CPU. DATA frames are handled as `_DataFrame`s instead,
+    which h2 dispatches like any DATA frame.
+    """
+
+    def __init__(self, config: h2.config.H2Configuration) -> None:
+        super().__init__(config=config)
+        self._frame_dispatch_table[_DataFrame] = self._receive_data_frame
+
+    def _receive_frame(self, frame: Frame) -> list[h2.events.Event]:
+        if frame.__class__ is DataFrame:
+            frame.__class__ = _DataFrame
+        return super()._receive_frame(frame)
+
+
 class StreamRefused(RemoteProtocolError):
     """The server did not process the stream: safe to send again on another connection."""
 
@@ -290,7 +317,7 @@ class HTTP2Connection:
             validate_inbound_headers=False,
             normalize_inbound_headers=False,
         )
-        self._h2 = h2.connection.H2Connection(config=config)
+        self._h2 = _H2Connection(config)
         self._h2.state_machine._transitions = _TRANSITIONS
         self._h2.local_settings = h2.settings.Settings(
             client=True,
