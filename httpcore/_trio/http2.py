@@ -31,11 +31,11 @@ still in flight for it. A response garbage-collected before it was closed is
 abandoned the same way, from the trio loop, and a task in the client's
 nursery sends the reset.
 
-*Header checks.* h2's own header validation and normalisation are off (they
-cost more than the rest of a small request): we build request headers from
-`Headers`, which has already checked them, and check each response head with
-`_check_head`, in the stream's own task, so a malformed head fails its
-stream (reset with PROTOCOL_ERROR) as RFC 9113 §8.1.1 asks.
+*Header checks.* h2's own header validation is off (see `_core/h2codec.py`):
+each response head is checked with `check_head` in the stream's own task, so
+a malformed head fails its stream (which is reset) as RFC 9113 §8.1.1 asks;
+1xx heads and trailers, which the response does not expose, are checked by
+the reader and fail their stream the same way.
 
 Request bodies are sent within the peer's window: a sender waits on an event
 the reader sets on every WINDOW_UPDATE or SETTINGS change, never buffering.
@@ -57,20 +57,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import h2.config
-import h2.connection
 import h2.events
 import h2.exceptions
-import h2.settings
 import trio
 from h2.errors import ErrorCodes
-from hpack import NeverIndexedHeaderTuple
-from hyperframe.frame import DataFrame, Frame
 
 from .._core.config import TimeoutConfig
 from .._core.exceptions import (
@@ -82,22 +76,22 @@ from .._core.exceptions import (
     TransportError,
     WriteTimeout,
 )
+from .._core.h2codec import (
+    CONNECTION_WINDOW,
+    STREAM_WINDOW,
+    check_fields,
+    check_head,
+    new_connection,
+    request_headers,
+)
 from .._core.headers import Headers
 from .._core.models import AsyncResponse, Request
 from .network import CLOSE_TIMEOUT, NetworkStream, ResponseBody, _deadline
 
-MAX_HEADER_LIST_SIZE = 100 * 1024
-# Each stream may have this much unread data in flight; all streams together
-# at most `CONNECTION_WINDOW`. A stream's window is replenished once half of
-# it has been consumed: one WINDOW_UPDATE per half window, not per frame.
-STREAM_WINDOW = 1 << 20
-CONNECTION_WINDOW = 16 << 20
 # Consumed data is credited to the connection in batches of this much: far
 # from the window's end (no stall), and a frame per MiB rather than per read.
+# A stream's own window is replenished once half of it has been consumed.
 CONNECTION_ACK = 1 << 20
-# The largest frame we accept (RFC 9113 allows up to 16 MiB): servers that
-# honour it send fewer frames; memory stays bounded by the windows.
-MAX_FRAME_SIZE = 1 << 20
 # At most this much body is handed to the consumer in one chunk.
 MAX_BATCH = 256 * 1024
 READ_SIZE = 256 * 1024
@@ -105,110 +99,6 @@ READ_SIZE = 256 * 1024
 MAX_STREAMS_CAP = 1000
 # Stop opening streams well before the 31-bit stream id space runs out.
 LAST_STREAM_ID = (1 << 31) - 1000
-_IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"))
-# Request headers that HTTP/2 forbids (RFC 9113 §8.2.2); Host becomes :authority.
-_CONNECTION_SPECIFIC = frozenset(
-    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host")
-)
-# Kept out of the HPACK compression context (a guessed secret would compress well).
-_SECRET = frozenset((b"authorization", b"proxy-authorization"))
-
-# h2's header validation is off (see `_check_head`); these are its rules for a
-# response (RFC 9113 §8.2.1, §8.2.2, §8.3.2) as one check per header.
-# A field name: no byte in 0x00-0x20, A-Z, ':' or 0x7f-0xff, and not empty.
-_VALID_NAME = re.compile(rb"[\x21-\x39\x3b-\x40\x5b-\x7e]+")
-# A field value: no NUL, CR or LF, and no whitespace at either end.
-_INVALID_VALUE = re.compile(rb"[\x00\r\n]|\A[ \t]|[ \t]\Z")
-_FORBIDDEN_IN_RESPONSE = frozenset(
-    (b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade")
-)
-# Names seen valid (servers send the same few names over and over); bounded.
-_GOOD_NAMES: set[bytes] = set()
-_GOOD_NAMES_MAX = 512
-
-
-def _check_name(name: bytes) -> None:
-    if _VALID_NAME.fullmatch(name) is None:
-        raise RemoteProtocolError(f"Invalid HTTP/2 header name {name!r} from the server")
-    if name in _FORBIDDEN_IN_RESPONSE:
-        raise RemoteProtocolError(f"Connection-specific header {name!r} in an HTTP/2 response")
-    if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
-        _GOOD_NAMES.clear()
-    _GOOD_NAMES.add(name)
-
-
-def _check_head(headers: list[tuple[bytes, bytes]]) -> int:
-    """Check a response head as h2 would (and its :status); return the status code.
-
-    Raises `RemoteProtocolError` naming the fault.
-    """
-    if not headers or headers[0][0] != b":status":
-        raise RemoteProtocolError("HTTP/2 response without a :status pseudo-header first")
-    status = headers[0][1]
-    if not (len(status) == 3 and status.isdigit() and b"100" <= status <= b"599"):
-        raise RemoteProtocolError(f"Invalid :status {status!r} (not 100-599)")
-    _check_fields(headers, 1)
-    return int(status)
-
-
-def _check_fields(headers: list[tuple[bytes, bytes]], start: int) -> None:
-    """Check regular fields from `start` on: a pseudo-header there is malformed too."""
-    good = _GOOD_NAMES
-    invalid_value = _INVALID_VALUE.search
-    for index in range(start, len(headers)):
-        name, value = headers[index]
-        if name not in good:
-            if name[:1] == b":":
-                raise RemoteProtocolError(
-                    f"Unexpected pseudo-header {name!r} in an HTTP/2 response"
-                )
-            _check_name(name)
-        if value and invalid_value(value) is not None:
-            raise RemoteProtocolError(
-                f"Invalid value for HTTP/2 header {name.decode('latin-1')!r}: {value!r}"
-            )
-        if name == b"te" and value.lower() != b"trailers":
-            raise RemoteProtocolError(f"Invalid value for the te header: {value!r}")
-
-
-# h2 closes its connection state machine as soon as a GOAWAY arrives
-# (python-hyper/h2#1181), yet RFC 9113 §6.8 lets the server finish the streams up
-# to `last_stream_id`. Our connections keep the machine open instead; they open no
-# new stream after a GOAWAY (see `is_available`), which is all the closed state
-# was protecting. (h2 still drops frames it had queued to send at that moment.)
-_TRANSITIONS = {
-    **h2.connection.H2ConnectionStateMachine._transitions,
-    (h2.connection.ConnectionState.CLIENT_OPEN, h2.connection.ConnectionInputs.RECV_GOAWAY): (
-        None,
-        h2.connection.ConnectionState.CLIENT_OPEN,
-    ),
-}
-
-
-class _DataFrame(DataFrame):
-    """A received DATA frame whose repr does not format its payload."""
-
-    def __repr__(self) -> str:
-        return f"DataFrame(stream_id={self.stream_id}, length={len(self.data)})"
-
-
-class _H2Connection(h2.connection.H2Connection):
-    """h2's connection, minus the cost of a log line that nothing reads.
-
-    h2 formats every received frame for a trace log even when logging is off,
-    and a DATA frame's repr copies and hex-encodes its whole payload: a fifth
-    of a download's CPU. DATA frames are handled as `_DataFrame`s instead,
-    which h2 dispatches like any DATA frame.
-    """
-
-    def __init__(self, config: h2.config.H2Configuration) -> None:
-        super().__init__(config=config)
-        self._frame_dispatch_table[_DataFrame] = self._receive_data_frame
-
-    def _receive_frame(self, frame: Frame) -> list[h2.events.Event]:
-        if frame.__class__ is DataFrame:
-            frame.__class__ = _DataFrame
-        return super()._receive_frame(frame)
 
 
 class StreamRefused(RemoteProtocolError):
@@ -304,36 +194,7 @@ class HTTP2Connection:
         self._keepalive_expiry = keepalive_expiry
         self._write_timeout = write_timeout
         self._tls_version, self._tls_cipher = stream.tls_info
-        config = h2.config.H2Configuration(
-            client_side=True,
-            header_encoding=None,
-            # Request headers come from `Headers` (names are tokens, values
-            # stripped, no control characters); `_open_stream` lowercases the
-            # names, drops connection-specific fields and marks secrets.
-            validate_outbound_headers=False,
-            normalize_outbound_headers=False,
-            # Responses are checked by `_check_head`, in the stream's task; the
-            # only inbound normalisation is joining Cookie fields (a request header).
-            validate_inbound_headers=False,
-            normalize_inbound_headers=False,
-        )
-        self._h2 = _H2Connection(config)
-        self._h2.state_machine._transitions = _TRANSITIONS
-        self._h2.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                h2.settings.SettingCodes.ENABLE_PUSH: 0,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: MAX_HEADER_LIST_SIZE,
-                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
-                h2.settings.SettingCodes.MAX_FRAME_SIZE: MAX_FRAME_SIZE,
-            },
-        )
-        # h2 applies our header-list limit only once the server acknowledges our
-        # SETTINGS; enforce it from the first frame.
-        self._h2.decoder.max_header_list_size = MAX_HEADER_LIST_SIZE
-        # Nor does it apply an initial MAX_FRAME_SIZE to what it accepts.
-        self._h2.max_inbound_frame_size = MAX_FRAME_SIZE
+        self._h2 = new_connection()
         self._streams: dict[int, _Stream] = {}
         # Consumed bytes not yet returned to the connection window (< CONNECTION_ACK).
         self._connection_unacked = 0
@@ -482,9 +343,9 @@ class HTTP2Connection:
             stream = self._streams[event.stream_id]  # type: ignore[attr-defined]
             try:
                 if kind is h2.events.TrailersReceived:
-                    _check_fields(event.headers, 0)  # type: ignore[attr-defined]
+                    check_fields(event.headers, 0)  # type: ignore[attr-defined]
                 else:
-                    _check_head(event.headers)  # type: ignore[attr-defined]
+                    check_head(event.headers)  # type: ignore[attr-defined]
             except RemoteProtocolError as exc:
                 stream.items.append(exc)
                 _wake(stream)
@@ -585,7 +446,7 @@ class HTTP2Connection:
                 await self._send_body(stream_id, request, timeout)
             event = await self._receive_head(stream_id, timeout)
             headers = event.headers
-            status = _check_head(headers)
+            status = check_head(headers)
         except BaseException:
             await self._abandon(stream_id)
             raise
@@ -632,30 +493,7 @@ class HTTP2Connection:
         return self.active_streams <= limit or self._h2.open_outbound_streams < limit
 
     def _open_stream(self, request: Request) -> int:
-        url = request.url
-        method = request.method
-        if method == "CONNECT":
-            # A CONNECT request over HTTP/2 has no :scheme or :path (RFC 9113 §8.5):
-            # a tunnel, which this client opens over HTTP/1.1 only.
-            raise LocalProtocolError("Cannot send a CONNECT request over HTTP/2")
-        authority = url.raw_host_header.encode("ascii")
-        headers: list[tuple[bytes, bytes]] = [
-            (b":method", method.encode("ascii")),
-            (b":authority", authority),
-            (b":scheme", url.scheme.encode("ascii")),
-            (b":path", url.full_path.encode("ascii")),
-        ]
-        append = headers.append
-        for name, value in request.headers.raw:
-            lowered = name.lower()
-            if lowered in _CONNECTION_SPECIFIC:
-                if lowered == b"host":
-                    headers[1] = (b":authority", value)  # encoded as every other header value
-            elif lowered in _SECRET or (lowered == b"cookie" and len(value) < 20):
-                # As h2 would: credentials, and short cookies, are never indexed.
-                append(NeverIndexedHeaderTuple(lowered, value))
-            elif lowered != b"te" or value == b"trailers":
-                append((lowered, value))
+        headers = request_headers(request)
         end_stream = request.body.content == b""
         stream_id = self._h2.get_next_available_stream_id()
         try:
