@@ -175,34 +175,42 @@ def _integer(block: bytes, at: int, prefix_bits: int) -> tuple[int, int]:
     return -1, 0
 
 
-def _is_stateless(block: bytes) -> bool:
-    """True if decoding `block` neither reads nor changes the dynamic table.
+# What decoding a header block does to the HPACK dynamic table (`_table_use`).
+_USES_TABLE = 0  # reads or changes it (or is malformed): decode it every time
+_NO_TABLE = 1  # neither: static references and literals without indexing
+# Also literals "with indexing", which change nothing while the table's size is
+# 0 (each entry is evicted as it is added); nginx sets that size and sends those.
+_NO_TABLE_WHILE_EMPTY = 2
 
-    That holds for a block of static-table references and literals "without
-    indexing" or "never indexed" whose names are static or literal. Anything
-    else, or anything malformed, is False (and left to hpack).
-    """
+
+def _table_use(block: bytes) -> int:
+    """Whether decoding `block` depends on, or changes, the dynamic table."""
+    use = _NO_TABLE
     at, end = 0, len(block)
     while at < end:
         first = block[at]
         if first & 0x80:  # indexed field
             index, at = _integer(block, at, 7)
             if not 0 < index <= _STATIC_ENTRIES:
-                return False
+                return _USES_TABLE
             continue
-        if first & 0x40 or first & 0x20:  # literal with indexing, or a table size update
-            return False
-        index, at = _integer(block, at, 4)
+        if first & 0x40:  # literal with incremental indexing
+            use = _NO_TABLE_WHILE_EMPTY
+            index, at = _integer(block, at, 6)
+        elif first & 0x20:  # dynamic table size update
+            return _USES_TABLE
+        else:  # literal without indexing, or never indexed
+            index, at = _integer(block, at, 4)
         if not 0 <= index <= _STATIC_ENTRIES:
-            return False
+            return _USES_TABLE
         for _ in range(1 if index else 2):  # the value, and a literal name before it
             if at >= end:
-                return False
+                return _USES_TABLE
             length, at = _integer(block, at, 7)
             if length < 0:
-                return False
+                return _USES_TABLE
             at += length
-    return at == end
+    return use if at == end else _USES_TABLE
 
 
 class _Decoder(hpack.Decoder):
@@ -210,19 +218,24 @@ class _Decoder(hpack.Decoder):
 
     def __init__(self, max_header_list_size: int) -> None:
         super().__init__(max_header_list_size=max_header_list_size)
-        self._memo: dict[bytes, list[Any]] = {}
+        self._memo: dict[bytes, tuple[list[Any], int]] = {}
 
     def decode(self, data: bytes, raw: bool = False) -> list[Any]:
-        if raw and type(data) is bytes:
+        cacheable = raw and type(data) is bytes
+        if cacheable:
             known = self._memo.get(data)
-            if known is not None:
-                return list(known)
+            if known is not None and (known[1] == _NO_TABLE or self.header_table.maxsize == 0):
+                return list(known[0])
         headers: list[Any] = list(super().decode(data, raw))
-        if raw and type(data) is bytes and len(data) <= _MEMO_BLOCK_MAX and _is_stateless(data):
-            if len(self._memo) >= _MEMO_MAX:
-                self._memo.clear()
-            self._memo[data] = headers
-            return list(headers)
+        if cacheable and len(data) <= _MEMO_BLOCK_MAX:
+            use = _table_use(data)
+            if use == _NO_TABLE or (
+                use == _NO_TABLE_WHILE_EMPTY and self.header_table.maxsize == 0
+            ):
+                if len(self._memo) >= _MEMO_MAX:
+                    self._memo.clear()
+                self._memo[data] = (headers, use)
+                return list(headers)
         return headers
 
 
