@@ -60,6 +60,7 @@ NO_TABLE, WHILE_EMPTY, USES = h2codec._NO_TABLE, h2codec._NO_TABLE_WHILE_EMPTY, 
         (STATUS_200 + literal(b"x-name", b"v")[:3], USES),  # name cut short
         (bytes([0x00]), USES),  # a literal name with no length byte
         (literal(54, b"")[:-1], USES),  # an indexed name with no value
+        (literal(54, b"")[:-1] + b"\x7f", USES),  # a value length cut short
         (b"\xff\xff\xff", USES),  # an integer cut short
         (b"\x0f" + b"\xff" * 6, USES),  # an integer that never ends
     ],

@@ -452,6 +452,24 @@ async def test_closing_an_already_failed_connection() -> None:
             assert client.statistics().connections == 0
 
 
+@pytest.mark.parametrize("flavour", ["trio"], indirect=True)  # engine internals
+async def test_h2_state_closed_under_a_new_request() -> None:
+    """h2 refuses new streams once its state is closed (it sent a GOAWAY on an error
+    the reader has not reported yet): the request fails locally, the connection retires."""
+    async with h2_server(answer_everything) as (url, connections):
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
+            await client.get(url + "/")
+            pool = client._dispatch.pool  # type: ignore[attr-defined]
+            (connection,) = [c for conns in pool._by_key.values() for c in conns]
+            connection._h2.close_connection()
+            with pytest.raises(httpcore.LocalProtocolError, match="Cannot send this request"):
+                await client.get(url + "/")
+            assert connection.is_closed
+            assert (await client.get(url + "/")).text == "ok"
+            assert len(connections) == 2
+            assert_clean(client)
+
+
 def test_unexpected_errors_become_remote_protocol_errors() -> None:
     from httpcore._trio.http2 import _fresh
 
