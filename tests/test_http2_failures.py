@@ -493,3 +493,25 @@ async def test_server_stops_reading_during_upload() -> None:
                 await client.post(url + "/", data=b"s" * (256 << 20), timeout=timeout)
             # A write cut off mid-frame leaves the connection unusable: it is gone.
             assert client.statistics().connections == 0
+
+
+# trio's own cancellation (an asyncio caller's reaches the engine differently)
+@pytest.mark.parametrize("flavour", ["trio"], indirect=True)
+async def test_upload_cancelled_mid_write_without_a_write_timeout() -> None:
+    """With no write timeout the write is not shielded: cancelling it may cut a frame,
+    so the connection is failed, never reused."""
+
+    async def handler(conn: H2ServerConnection) -> None:
+        await conn.wait_for(h2.events.RequestReceived)
+        conn.h2.increment_flow_control_window(1 << 30)
+        await conn.flush()
+        await trio.sleep_forever()
+
+    big_window = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1}
+    async with h2_server(handler, big_window) as (url, _):
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
+            timeout = httpcore.TimeoutConfig(5, write_timeout=None)
+            with trio.move_on_after(0.5) as scope:
+                await client.post(url + "/", data=b"s" * (256 << 20), timeout=timeout)
+            assert scope.cancelled_caught
+            assert client.statistics().connections == 0

@@ -74,6 +74,7 @@ from .._core.exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     TransportError,
+    WriteError,
     WriteTimeout,
 )
 from .._core.h2codec import (
@@ -196,6 +197,7 @@ class HTTP2Connection:
         self._tls_version, self._tls_cipher = stream.tls_info
         self._h2 = new_connection()
         self._streams: dict[int, _Stream] = {}
+        self._h2.tracked = self._streams
         # Consumed bytes not yet returned to the connection window (< CONNECTION_ACK).
         self._connection_unacked = 0
         self._writing = False
@@ -421,7 +423,7 @@ class HTTP2Connection:
                         self._fail(
                             exc
                             if isinstance(exc, Exception)
-                            else ReadError("A write to the connection was cancelled")
+                            else WriteError("A write to the connection was cancelled")
                         )
                         raise
         finally:
@@ -590,8 +592,11 @@ class HTTP2Connection:
                 if consumed >= MAX_BATCH or not items or type(items[0]) not in _BODY_EVENTS:
                     break
                 item = items.popleft()
-            if consumed and self._credit(stream, stream_id, consumed):
-                await self._flush(self._write_timeout)
+            if consumed and self._credit(stream, stream_id, consumed) and not self.is_closed:
+                # Best effort: a failed write fails the connection, and so this
+                # stream's next read, but never the data in hand.
+                with contextlib.suppress(TransportError):
+                    await self._flush(self._write_timeout)
             if chunks:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._end_stream(stream_id)
