@@ -96,8 +96,10 @@ CONNECTION_ACK = 1 << 20
 # At most this much body is handed to the consumer in one chunk.
 MAX_BATCH = 256 * 1024
 READ_SIZE = 256 * 1024
-# Never more streams at once than this, whatever the server allows.
-MAX_STREAMS_CAP = 1000
+# Never more streams at once than this, whatever the server allows (nginx's
+# default is 128; servers tuned for many streams allow a few thousand, and a
+# request beyond the limit makes the pool open another connection).
+MAX_STREAMS_CAP = 4096
 # Stop opening streams well before the 31-bit stream id space runs out.
 LAST_STREAM_ID = (1 << 31) - 1000
 
