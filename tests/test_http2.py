@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 import trio
 
 import httpcore
-from httpcore._trio.http2 import STREAM_WINDOW
+from httpcore._core.h2codec import CONNECTION_WINDOW, STREAM_WINDOW
 from tests.clients import Flavour
 from tests.servers import ServerThread
 
@@ -101,6 +102,33 @@ async def test_slow_consumer_holds_only_its_window(h2_server: ServerThread, ca_f
             assert done == [100000] * 50
             # Unread data on the slow stream never exceeds its window (16 MiB was on offer).
             assert 0 < peak <= STREAM_WINDOW
+    assert client.statistics().connections == 0
+
+
+async def test_unread_streams_hold_their_windows_and_others_flow(
+    h2_server: ServerThread, ca_file: str
+) -> None:
+    """14 streams nobody reads hold at most a window each (14 of the connection's 16
+    MiB); a download beside them still completes (its credit goes back at once when
+    the connection window runs low), and so does each of them, read later."""
+    size = 4 << 20
+    url = f"{h2_server.url}/pattern/{size}"
+    async with httpcore.TrioClient(**h2_kwargs(h2_server, ca_file)) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            responses = [
+                await stack.enter_async_context(client.stream("GET", url)) for _ in range(14)
+            ]
+            pool = client._dispatch.pool  # type: ignore[attr-defined]
+            (connection,) = [c for conns in pool._by_key.values() for c in conns]
+            with trio.fail_after(10):
+                while sum(s.buffered for s in connection._streams.values()) < 14 * STREAM_WINDOW:
+                    await trio.sleep(0.05)
+                big = await client.get(f"{h2_server.url}/pattern/{8 << 20}")
+            assert len(big.content) == 8 << 20
+            assert max(s.buffered for s in connection._streams.values()) <= STREAM_WINDOW
+            assert 14 * STREAM_WINDOW <= CONNECTION_WINDOW
+            for response in responses:
+                assert len(await response.read()) == size
     assert client.statistics().connections == 0
 
 

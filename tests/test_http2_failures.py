@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -515,3 +516,56 @@ async def test_upload_cancelled_mid_write_without_a_write_timeout() -> None:
                 await client.post(url + "/", data=b"s" * (256 << 20), timeout=timeout)
             assert scope.cancelled_caught
             assert client.statistics().connections == 0
+
+
+@pytest.mark.parametrize("flavour", ["trio"], indirect=True)  # streams, natively
+async def test_credit_goes_back_at_once_when_the_connection_window_runs_low() -> None:
+    """16 streams hold 15.5 MiB unread, a 17th gets the last 512 KiB of the connection
+    window: reading those leaves less than a batch of credit, and the server no window
+    at all. That credit must go back now, or the 17th stream would wait forever."""
+    unit = 1 << 20
+
+    async def handler(conn: H2ServerConnection) -> None:
+        ended = await conn.wait_for(h2.events.StreamEnded, count=17)
+        ids = sorted(e.stream_id for e in ended)
+        for sid in ids:
+            role = b"read" if sid == ids[-1] else b"hold"
+            conn.h2.send_headers(sid, [(b":status", b"200"), (b"x-role", role)])
+        for sid in ids[:15]:
+            conn.h2.send_data(sid, b"u" * (unit // 2))
+            conn.h2.send_data(sid, b"u" * (unit // 2))
+        conn.h2.send_data(ids[15], b"u" * (unit // 2))
+        conn.h2.send_data(ids[16], b"r" * (unit // 2))
+        assert conn.h2.outbound_flow_control_window == 0
+        await conn.flush()
+        # The rest of the 17th body goes out as the client's credit comes back.
+        rest = unit
+        while rest:
+            window = conn.h2.local_flow_control_window(ids[16])
+            if window == 0:
+                if await conn.next_event() is None:
+                    return
+                continue
+            chunk = min(window, rest, 16384)
+            rest -= chunk
+            conn.h2.send_data(ids[16], b"r" * chunk, end_stream=not rest)
+            await conn.flush()
+        await answer_everything(conn)
+
+    async with h2_server(handler) as (url, _):
+        async with flavoured_client(FLAVOUR[0], **H2C) as client:
+            async with contextlib.AsyncExitStack() as stack:
+                responses = []
+                async with trio.open_nursery() as nursery:
+
+                    async def open_one() -> None:
+                        responses.append(
+                            await stack.enter_async_context(client.stream("GET", url + "/"))
+                        )
+
+                    for _ in range(17):
+                        nursery.start_soon(open_one)
+                (target,) = [r for r in responses if r.headers["x-role"] == "read"]
+                with trio.fail_after(5):
+                    body = await target.read()
+                assert body == b"r" * (unit // 2 + unit)

@@ -309,6 +309,8 @@ class HTTP2Connection:
         route = self._route
         for event in events:
             route(event)
+        if self._connection_unacked:
+            self._credit_connection(0)  # the window may have run low: see there
         # Usually nothing to send: PING and SETTINGS acknowledgements only.
         if self._h2._data_to_send:
             await self._flush(self._write_timeout)
@@ -618,8 +620,15 @@ class HTTP2Connection:
         return self._credit_connection(consumed) or queued
 
     def _credit_connection(self, consumed: int) -> bool:
+        """Return credit to the connection window: in batches while the server has
+        half of the window or more left, at once below that. Streams nobody reads
+        may take what is left of the window (each up to its own window): credit
+        held back then could leave a stream that is read waiting forever."""
         self._connection_unacked += consumed
-        if self._connection_unacked < CONNECTION_ACK:
+        if self._connection_unacked < CONNECTION_ACK and (
+            not self._connection_unacked
+            or self._h2.inbound_flow_control_window >= CONNECTION_WINDOW // 2
+        ):
             return False
         self._increment_window(self._connection_unacked, None)
         self._connection_unacked = 0
