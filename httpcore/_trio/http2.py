@@ -22,9 +22,12 @@ fails the connection, which reaches every stream whose frames were pending.
 stream's consumer returns the credit of what it takes (``flow_controlled_length``,
 padding included), in batches: the stream's window once half of it is consumed
 (never for a stream whose END_STREAM has arrived: it takes no more data), the
-connection's every `CONNECTION_ACK` bytes. A slow consumer therefore holds at
-most its stream window (`STREAM_WINDOW`), and all streams together at most the
-connection window, while other streams keep flowing. A stream abandoned with
+connection's every `CONNECTION_ACK` bytes, or at once while the server has
+less than half of the connection window left (streams nobody reads may hold
+the rest: credit held back could then stall a stream that is read). A slow
+consumer therefore holds at most its stream window (`STREAM_WINDOW`), and all
+streams together at most the connection window, while other streams keep
+flowing. A stream abandoned with
 data still buffered (closed early, cancelled, failed) returns that credit at
 once, resets the stream with CANCEL, and h2 returns the credit of any DATA
 still in flight for it. A response garbage-collected before it was closed is
