@@ -400,9 +400,11 @@ class HTTP2Connection:
     async def _flush(self, timeout: float | None) -> None:
         """Send what h2 has queued: now, or by the task already writing.
 
-        A task that finds a write under way leaves its frames to that writer,
-        which sends until h2 has nothing left; if that write fails, the
-        connection fails, and so does every stream that had frames pending.
+        A task that finds a write under way leaves its frames to that writer;
+        frames queued during a write are sent by a task of the client's nursery
+        once it ends, so no request is held up sending others' frames. If a
+        write fails, the connection fails, and so does every stream that had
+        frames pending.
         """
         if self._writing or not self._h2._data_to_send:
             return
@@ -415,27 +417,35 @@ class HTTP2Connection:
             # One turn of the scheduler first: the other tasks woken in this
             # turn queue their frames too, and all of them leave in one send.
             await trio.lowlevel.cancel_shielded_checkpoint()
-            while data := self._h2.data_to_send():
-                if self.is_closed:
-                    assert self._error is not None
-                    raise _fresh(self._error)
-                # Shielded so that a cancelled task never leaves half a frame
-                # behind; the write timeout still bounds it.
-                with trio.CancelScope(shield=timeout is not None):
-                    try:
-                        await self._stream.write(data, timeout)
-                    except BaseException as exc:
-                        # Cut short (or cancelled, with no timeout to bound it):
-                        # what reached the socket is unknown, the connection is dead.
-                        self._fail(
-                            exc
-                            if isinstance(exc, Exception)
-                            else WriteError("A write to the connection was cancelled")
-                        )
-                        raise
+            if self.is_closed:
+                assert self._error is not None
+                raise _fresh(self._error)
+            data = self._h2.data_to_send()
+            # Shielded so that a cancelled task never leaves half a frame
+            # behind; the write timeout still bounds it.
+            with trio.CancelScope(shield=timeout is not None):
+                try:
+                    await self._stream.write(data, timeout)
+                except BaseException as exc:
+                    # Cut short (or cancelled, with no timeout to bound it):
+                    # what reached the socket is unknown, the connection is dead.
+                    self._fail(
+                        exc
+                        if isinstance(exc, Exception)
+                        else WriteError("A write to the connection was cancelled")
+                    )
+                    raise
         finally:
             self._writing = False
             self._write_done.set()
+        if self._h2._data_to_send and not self.is_closed:
+            assert self._nursery is not None  # set before the first write
+            self._nursery.start_soon(self._flush_left_over)
+
+    async def _flush_left_over(self) -> None:
+        # TransportError: the connection failed, and `_fail` has told everyone.
+        with contextlib.suppress(TransportError):
+            await self._flush(self._write_timeout)
 
     # -- one request -----------------------------------------------------------------
 
