@@ -574,6 +574,11 @@ class HTTP2Connection:
                 await trio.lowlevel.wait_task_rescheduled(_abort(stream))
             if scope.cancelled_caught:
                 raise ReadTimeout("The server sent nothing on this stream in time")
+        else:
+            # Not a schedule point, but a cancelled caller still stops here, as
+            # with a wait (a request whose answer is already here must not
+            # run to its end through a cancellation).
+            await trio.lowlevel.checkpoint_if_cancelled()
         return _unwrap(stream.items.popleft())
 
     async def _receive_head(self, stream_id: int, timeout: TimeoutConfig) -> Any:
