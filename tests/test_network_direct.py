@@ -213,3 +213,23 @@ async def test_tls_reads_of_exactly_the_size_asked_and_a_clean_close(
         assert received == sent
         assert await stream.read(5) == b""
         await stream.aclose()
+
+
+async def test_a_send_the_peer_reset_is_a_write_error() -> None:
+    """The server resets the connection (RST): the next send fails at once."""
+    import socket
+    import struct
+
+    async def handler(tcp: trio.SocketStream) -> None:
+        # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+        tcp.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await tcp.aclose()
+
+    async with raw_server(handler) as url:
+        port = int(url.rsplit(":", 1)[1])
+        stream = await NetworkStream.connect("127.0.0.1", port)
+        with trio.fail_after(2), pytest.raises(httpcore.WriteError):
+            for _ in range(50):  # until the RST has arrived
+                await trio.sleep(0.02)
+                await stream.write(b"x", 1.0)
+        stream.close_nowait()
